@@ -1,0 +1,247 @@
+#include "kube/client.hpp"
+
+namespace cpo::kube {
+
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kMetadataAccept =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+constexpr std::string_view kMetadataListAccept =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+ObjectRef ref_of(const Resource& resource, const nlohmann::json& object) {
+  const auto& meta = object.at("metadata");
+  ObjectRef ref;
+  ref.name = meta.value("name", "");
+  if (resource.namespaced) ref.ns = meta.value("namespace", "");
+  return ref;
+}
+
+void append_param(std::string& target, std::string_view key, std::string_view value) {
+  target += target.find('?') == std::string::npos ? '?' : '&';
+  target += key;
+  target += '=';
+  target += url_escape(value);
+}
+
+}  // namespace
+
+std::string_view content_type(PatchType type) {
+  switch (type) {
+    case PatchType::Merge: return "application/merge-patch+json";
+    case PatchType::Json: return "application/json-patch+json";
+    case PatchType::StrategicMerge: return "application/strategic-merge-patch+json";
+    case PatchType::Apply: return "application/apply-patch+yaml";
+  }
+  return "application/merge-patch+json";
+}
+
+std::string object_key(const nlohmann::json& object) {
+  const auto& meta = object.at("metadata");
+  std::string ns = meta.value("namespace", "");
+  std::string name = meta.value("name", "");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+WatchStream::WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout)
+    : body_(std::move(body)), idle_timeout_(idle_timeout) {}
+
+std::optional<WatchEvent> WatchStream::next() {
+  while (ready_pos_ >= ready_.size()) {
+    ready_.clear();
+    ready_pos_ = 0;
+    auto piece = body_->read_some(idle_timeout_);
+    if (!piece) return std::nullopt;
+    ready_ = framer_.feed(*piece);
+  }
+  return std::move(ready_[ready_pos_++]);
+}
+
+void WatchStream::cancel() { body_->cancel(); }
+
+Client::Client(ClusterConfig config, ClientOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      transport_(make_beast_transport(config_, TransportOptions{std::chrono::seconds(10), 16, options_.user_agent})),
+      token_(config_) {}
+
+Client::Client(ClusterConfig config, std::unique_ptr<Transport> transport, ClientOptions options)
+    : config_(std::move(config)), options_(std::move(options)), transport_(std::move(transport)), token_(config_) {}
+
+void Client::add_auth(HttpRequest& request) {
+  std::string token = token_.get();
+  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+}
+
+nlohmann::json Client::call(const std::string& method, const std::string& target, const std::string& body,
+                            std::string_view content_type, std::string_view accept) {
+  HttpRequest request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  request.timeout = options_.request_timeout;
+  request.headers.emplace_back("Accept", accept.empty() ? std::string(kJson) : std::string(accept));
+  if (!content_type.empty()) request.headers.emplace_back("Content-Type", std::string(content_type));
+  add_auth(request);
+
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse response;
+  try {
+    response = transport_->send(request);
+  } catch (const TransportError&) {
+    if (options_.observer) options_.observer(method, "<error>", std::chrono::steady_clock::now() - started);
+    throw;
+  }
+  if (options_.observer) {
+    options_.observer(method, std::to_string(response.status), std::chrono::steady_clock::now() - started);
+  }
+  if (response.status < 200 || response.status > 299) {
+    throw error_from_response(response.status, response.body, response.header("retry-after"));
+  }
+  if (response.body.empty()) return nlohmann::json::object();
+  auto parsed = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    throw TransportError(method + " " + target + ": the server answered HTTP " +
+                         std::to_string(response.status) + " with a body that is not JSON");
+  }
+  return parsed;
+}
+
+nlohmann::json Client::get(const Resource& resource, const ObjectRef& ref, const ReadOptions& options) {
+  std::string target = resource_path(resource, ref);
+  if (!options.resource_version.empty()) append_param(target, "resourceVersion", options.resource_version);
+  return call("GET", target, {}, {}, options.metadata_only ? kMetadataAccept : kJson);
+}
+
+std::optional<nlohmann::json> Client::find(const Resource& resource, const ObjectRef& ref,
+                                           const ReadOptions& options) {
+  try {
+    return get(resource, ref, options);
+  } catch (const ApiError& e) {
+    if (e.is_not_found()) return std::nullopt;
+    throw;
+  }
+}
+
+nlohmann::json Client::list(const Resource& resource, const std::string& ns, const ListOptions& options,
+                            bool metadata_only) {
+  std::string target = resource_path(resource, ObjectRef{ns, {}, {}}) + list_query(options, false);
+  return call("GET", target, {}, {}, metadata_only ? kMetadataListAccept : kJson);
+}
+
+nlohmann::json Client::list_all(const Resource& resource, const std::string& ns, ListOptions options,
+                                bool metadata_only) {
+  nlohmann::json result = list(resource, ns, options, metadata_only);
+  if (!result.contains("items") || result["items"].is_null()) result["items"] = nlohmann::json::array();
+  while (true) {
+    std::string next = result["metadata"].value("continue", "");
+    if (next.empty()) break;
+    options.continue_token = next;
+    options.resource_version.clear();  // not allowed together with continue
+    nlohmann::json page = list(resource, ns, options, metadata_only);
+    if (page.contains("items") && page["items"].is_array()) {
+      for (auto& item : page["items"]) result["items"].push_back(std::move(item));
+    }
+    result["metadata"] = page["metadata"];
+  }
+  result["metadata"].erase("continue");
+  return result;
+}
+
+nlohmann::json Client::create(const Resource& resource, const nlohmann::json& object, const WriteOptions& options) {
+  ObjectRef ref = ref_of(resource, object);
+  ref.name.clear();
+  std::string target = resource_path(resource, ref);
+  if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
+  if (options.dry_run) append_param(target, "dryRun", "All");
+  return call("POST", target, object.dump(), kJson);
+}
+
+nlohmann::json Client::update(const Resource& resource, const nlohmann::json& object, const WriteOptions& options) {
+  std::string target = resource_path(resource, ref_of(resource, object));
+  if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
+  if (options.dry_run) append_param(target, "dryRun", "All");
+  return call("PUT", target, object.dump(), kJson);
+}
+
+nlohmann::json Client::update_status(const Resource& resource, const nlohmann::json& object,
+                                     const WriteOptions& options) {
+  ObjectRef ref = ref_of(resource, object);
+  ref.subresource = "status";
+  std::string target = resource_path(resource, ref);
+  if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
+  return call("PUT", target, object.dump(), kJson);
+}
+
+nlohmann::json Client::patch(const Resource& resource, const ObjectRef& ref, PatchType type,
+                             const nlohmann::json& body, const PatchOptions& options) {
+  if (type == PatchType::Apply && options.field_manager.empty()) {
+    throw std::invalid_argument("server-side apply needs a field manager");
+  }
+  std::string target = resource_path(resource, ref);
+  if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
+  if (type == PatchType::Apply && options.force) append_param(target, "force", "true");
+  if (options.dry_run) append_param(target, "dryRun", "All");
+  return call("PATCH", target, body.dump(), content_type(type));
+}
+
+nlohmann::json Client::apply(const Resource& resource, const nlohmann::json& object,
+                             const std::string& field_manager, bool force, const std::string& subresource) {
+  ObjectRef ref = ref_of(resource, object);
+  ref.subresource = subresource;
+  nlohmann::json body = object;
+  body["apiVersion"] = resource.api_version();
+  body["kind"] = resource.kind;
+  PatchOptions options;
+  options.field_manager = field_manager;
+  options.force = force;
+  return patch(resource, ref, PatchType::Apply, body, options);
+}
+
+nlohmann::json Client::remove(const Resource& resource, const ObjectRef& ref, const DeleteOptions& options) {
+  nlohmann::json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
+  if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
+  if (!options.precondition_resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
+  }
+  return call("DELETE", resource_path(resource, ref), body.dump(), kJson);
+}
+
+nlohmann::json Client::create_subresource(const Resource& resource, const ObjectRef& ref,
+                                          const nlohmann::json& body) {
+  return call("POST", resource_path(resource, ref), body.dump(), kJson);
+}
+
+std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::string& ns,
+                                           const ListOptions& options, bool metadata_only) {
+  HttpRequest request;
+  request.method = "GET";
+  request.target = resource_path(resource, ObjectRef{ns, {}, {}}) + list_query(options, true);
+  request.timeout = options_.request_timeout;
+  request.headers.emplace_back("Accept", std::string(metadata_only ? kMetadataAccept : kJson));
+  add_auth(request);
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_ptr<BodyStream> body;
+  try {
+    body = transport_->open(request);
+  } catch (const TransportError&) {
+    if (options_.observer) options_.observer("WATCH", "<error>", std::chrono::steady_clock::now() - started);
+    throw;
+  }
+  const auto& head = body->head();
+  if (options_.observer) {
+    options_.observer("WATCH", std::to_string(head.status), std::chrono::steady_clock::now() - started);
+  }
+  if (head.status < 200 || head.status > 299) {
+    throw error_from_response(head.status, head.body, head.header("retry-after"));
+  }
+  // The server ends a watch after timeoutSeconds; silence well past that (or past
+  // a bookmark interval when none was asked for) means a dead connection.
+  auto idle = std::chrono::seconds(options.timeout_seconds.value_or(300) + 60);
+  return std::make_unique<WatchStream>(std::move(body), idle);
+}
+
+}  // namespace cpo::kube

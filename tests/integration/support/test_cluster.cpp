@@ -1,0 +1,93 @@
+#include "support/test_cluster.hpp"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+
+namespace cpo::testing {
+
+namespace fs = std::filesystem;
+
+const TestCluster& TestCluster::get() {
+  static const TestCluster cluster = [] {
+    const char* dir = std::getenv("CPO_TEST_CLUSTER");
+    if (!dir || !*dir) {
+      throw std::runtime_error(
+          "CPO_TEST_CLUSTER is not set: run integration tests through ctest, which starts the "
+          "control plane, or start one with tests/cluster/cluster up DIR and export CPO_TEST_CLUSTER=DIR");
+    }
+    TestCluster c;
+    c.dir_ = dir;
+    if (!fs::exists(c.admin_kubeconfig())) {
+      throw std::runtime_error(c.admin_kubeconfig().string() + " is missing: is the cluster up?");
+    }
+    return c;
+  }();
+  return cluster;
+}
+
+fs::path TestCluster::identity_kubeconfig(const std::string& ns, const std::string& name) const {
+  return dir_ / ("kubeconfig-" + ns + "-" + name);
+}
+
+kube::ClusterConfig TestCluster::admin_config() const { return kube::load_kubeconfig(admin_kubeconfig()); }
+
+fs::path TestCluster::script() const { return fs::path(CPO_SOURCE_DIR) / "tests" / "cluster" / "cluster"; }
+
+std::string shell_quote(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out += "'\\''"; else out += c;
+  }
+  return out + "'";
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  std::string full = command + " 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run: " + command);
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+CommandResult TestCluster::kubectl(const std::string& args) const {
+  return run_command("kubectl --kubeconfig " + shell_quote(admin_kubeconfig().string()) + " " + args);
+}
+
+CommandResult TestCluster::harness(const std::string& verb, const std::string& args) const {
+  return run_command(shell_quote(script().string()) + " " + verb + " " + shell_quote(dir_.string()) + " " + args);
+}
+
+ScopedNamespace::ScopedNamespace(kube::Client& client, const std::string& prefix) : client_(client) {
+  std::random_device rd;
+  name_ = prefix + "-" + std::to_string(rd() % 1000000);
+  client_.create(kube::resources::namespaces, {{"metadata", {{"name", name_}}}});
+}
+
+ScopedNamespace::~ScopedNamespace() {
+  try {
+    client_.remove(kube::resources::namespaces, {"", name_, ""});
+  } catch (...) {
+    // Best effort: the cluster is thrown away after the run anyway.
+  }
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace cpo::testing
