@@ -48,7 +48,8 @@ std::string shell_quote(const std::string& word) {
 
 CommandResult run_command(const std::string& command) {
   CommandResult result;
-  std::string full = command + " 2>&1";
+  // Grouped so that a command ending in a here-document still has its stderr captured.
+  std::string full = "{ " + command + "\n} 2>&1";
   FILE* pipe = popen(full.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run: " + command);
   std::array<char, 4096> buffer{};

@@ -1,0 +1,61 @@
+// A controller: a work queue of keys and N workers that reconcile them.
+//
+// The reconcile function is level-based: it receives a key and recomputes
+// everything from the caches. It returns what to do next; an exception means
+// "failed": the key is retried with per-key exponential backoff.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/metrics.hpp"
+#include "runtime/workqueue.hpp"
+
+namespace cpo::runtime {
+
+struct ReconcileResult {
+  // Reconcile again after this delay even if nothing changes (e.g. a deadline to check).
+  std::optional<std::chrono::milliseconds> requeue_after;
+
+  static ReconcileResult done() { return {}; }
+  static ReconcileResult after(std::chrono::milliseconds delay) { return {delay}; }
+};
+
+using Reconciler = std::function<ReconcileResult(const std::string& key)>;
+
+class Controller {
+ public:
+  Controller(std::string name, Reconciler reconciler, int workers, Metrics& metrics);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  const std::string& name() const { return name_; }
+  WorkQueue& queue() { return *queue_; }
+
+  void start();
+  // Stops taking keys and waits for reconciles in flight, up to `timeout`.
+  // Returns false when some were still running at the deadline.
+  bool stop(std::chrono::nanoseconds timeout);
+
+  // Refreshes the queue's "longest running" and "unfinished work" gauges.
+  void update_gauges();
+
+ private:
+  void work();
+  void process(const std::string& key);
+
+  std::string name_;
+  Reconciler reconciler_;
+  int workers_;
+  Metrics& metrics_;
+  std::unique_ptr<WorkQueue> queue_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cpo::runtime

@@ -1,0 +1,195 @@
+#include "runtime/manager.hpp"
+
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace cpo::runtime {
+
+Manager::Manager(kube::Client& client, ManagerOptions options, Metrics& metrics)
+    : client_(client),
+      options_(std::move(options)),
+      metrics_(metrics),
+      probes_(metrics),
+      leader_gauge_(metrics.leader_election_master_status.Add({{"name", options_.lease.lease_name}})) {
+  probes_.add_health_check("ping", [] { return std::nullopt; });
+  probes_.add_ready_check("manager", [this] { return readiness(); });
+  if (options_.leader_elect) {
+    // The elector talks through a client of its own whose requests time out well
+    // inside lease duration - renew deadline: a hung renewal must never outlast
+    // the lease, or a second replica could lead while this one still believes it does.
+    kube::ClientOptions lease_client_options;
+    lease_client_options.request_timeout = std::chrono::seconds(4);
+    lease_client_ = std::make_unique<kube::Client>(client_.config(), lease_client_options);
+    elector_ = std::make_unique<LeaderElector>(*lease_client_, options_.lease, leader_callbacks());
+  } else {
+    leading_ = true;
+  }
+}
+
+LeaderCallbacks Manager::leader_callbacks() {
+  LeaderCallbacks callbacks;
+  callbacks.on_started_leading = [this] {
+    spdlog::info("became the leader (lease {}/{})", options_.lease.lease_namespace, options_.lease.lease_name);
+    leader_gauge_.Set(1);
+    std::lock_guard lock(mutex_);
+    leading_ = true;
+    cv_.notify_all();
+  };
+  callbacks.on_stopped_leading = [this] {
+    leader_gauge_.Set(0);
+    std::lock_guard lock(mutex_);
+    if (leading_) lost_ = true;
+    cv_.notify_all();
+  };
+  callbacks.on_new_leader = [this](const std::string& identity) {
+    if (identity != options_.lease.identity) spdlog::info("the leader is {}", identity.empty() ? "(none)" : identity);
+  };
+  return callbacks;
+}
+
+Manager::~Manager() = default;
+
+Informer& Manager::add_informer(const kube::Resource& resource, InformerOptions options) {
+  return informers_.emplace_back(client_, resource, std::move(options));
+}
+
+Controller& Manager::add_controller(const std::string& name, Reconciler reconciler, int workers) {
+  return controllers_.emplace_back(name, std::move(reconciler), workers, metrics_);
+}
+
+bool Manager::is_leader() const { return !elector_ || elector_->is_leader(); }
+
+std::optional<std::string> Manager::readiness() const {
+  for (const auto& informer : informers_) {
+    if (!informer.has_synced()) return "the cache of " + informer.resource().plural + " has not synced yet";
+  }
+  if (elector_ && !elector_->is_leader() && elector_->leader_identity().empty()) {
+    return "no leader observed yet for lease " + options_.lease.lease_namespace + "/" + options_.lease.lease_name;
+  }
+  return std::nullopt;
+}
+
+int Manager::run(std::stop_token stop) {
+  probes_.start(options_.health_address, options_.metrics_address);
+  if (!options_.health_address.disabled) spdlog::info("serving /healthz and /readyz on port {}", probes_.health_port());
+  if (!options_.metrics_address.disabled) spdlog::info("serving /metrics on port {}", probes_.metrics_port());
+
+  for (auto& informer : informers_) informer.start();
+
+  std::stop_callback wake_on_stop(stop, [this] {
+    std::lock_guard lock(mutex_);
+    cv_.notify_all();
+  });
+
+  std::stop_source elector_stop;
+  std::jthread elector_thread;
+  if (elector_) {
+    spdlog::info("waiting for lease {}/{} as {}", options_.lease.lease_namespace, options_.lease.lease_name,
+                 options_.lease.identity);
+    elector_thread = std::jthread([this, token = elector_stop.get_token()] {
+      if (elector_->run(token) == LeaderElector::Outcome::Lost) {
+        std::lock_guard lock(mutex_);
+        lost_ = true;
+        cv_.notify_all();
+      }
+    });
+  }
+
+  // Wait for the lease (or a stop).
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return leading_ || lost_ || stop.stop_requested(); });
+  }
+
+  int exit_code = 0;
+  bool controllers_started = false;
+  bool lost_early;
+  {
+    std::lock_guard lock(mutex_);
+    lost_early = lost_;
+  }
+  if (!stop.stop_requested() && !lost_early) {
+    const auto deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
+    for (auto& informer : informers_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (!informer.wait_for_sync(std::max(left, std::chrono::milliseconds(0)))) {
+        auto stats = informer.stats();
+        spdlog::error("the cache of {} did not sync within {}s: {}", informer.resource().plural,
+                      options_.cache_sync_timeout.count(), stats.last_error.empty() ? "no answer" : stats.last_error);
+        exit_code = 1;
+        break;
+      }
+    }
+    if (exit_code == 0) {
+      for (auto& controller : controllers_) {
+        controller.start();
+        spdlog::info("started controller {}", controller.name());
+      }
+      controllers_started = true;
+      std::unique_lock lock(mutex_);
+      while (!lost_ && !stop.stop_requested()) {
+        cv_.wait_for(lock, std::chrono::seconds(1));
+        for (auto& controller : controllers_) controller.update_gauges();
+      }
+    }
+  }
+
+  bool lease_lost;
+  {
+    std::lock_guard lock(mutex_);
+    lease_lost = lost_;
+  }
+  if (lease_lost) {
+    spdlog::error("leader election lost: stopping at once");
+    exit_code = 1;
+  } else {
+    spdlog::info("shutting down");
+  }
+  auto grace = lease_lost ? std::chrono::seconds(0) : options_.graceful_shutdown;
+  if (controllers_started) {
+    for (auto& controller : controllers_) {
+      if (!controller.stop(grace)) spdlog::warn("controller {}: reconciles still running at the deadline", controller.name());
+    }
+  }
+  for (auto& informer : informers_) informer.stop();
+  if (elector_thread.joinable()) {
+    elector_stop.request_stop();
+    elector_thread.join();
+    if (!lease_lost && elector_->release()) spdlog::info("released the lease");
+  }
+  leader_gauge_.Set(0);
+  probes_.stop();
+  return exit_code;
+}
+
+std::stop_source& install_signal_handlers() {
+  static std::stop_source source;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      int received = 0;
+      for (int count = 0;; ++count) {
+        if (sigwait(&set, &received) != 0) continue;
+        if (count == 0) {
+          spdlog::info("received signal {}: stopping (a second signal exits at once)", received);
+          source.request_stop();
+        } else {
+          _exit(1);
+        }
+      }
+    }).detach();
+  });
+  return source;
+}
+
+}  // namespace cpo::runtime

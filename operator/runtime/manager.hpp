@@ -1,0 +1,82 @@
+// The manager runs a controller process: probes and metrics server, informers,
+// leader election and controllers, started and stopped in order.
+//
+// Start: serve /healthz, /readyz and /metrics; start every informer; when leader
+// election is on, wait for the lease; wait for the caches to sync; start the
+// controllers. Stop (a signal, or the caller): drain the controllers within the
+// grace period, stop the informers, release the lease so a successor takes over
+// at once, stop serving. Losing the lease stops everything promptly and run()
+// returns 1 so the process exits non-zero, as controller-runtime does: two
+// leaders never act at once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "kube/client.hpp"
+#include "runtime/controller.hpp"
+#include "runtime/informer.hpp"
+#include "runtime/leader_election.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/probe_server.hpp"
+
+namespace cpo::runtime {
+
+struct ManagerOptions {
+  bool leader_elect = false;
+  LeaderElectionConfig lease;  // namespace, name, identity, durations
+  BindAddress health_address;
+  BindAddress metrics_address;
+  std::chrono::seconds graceful_shutdown{30};
+  std::chrono::seconds cache_sync_timeout{120};
+};
+
+class Manager {
+ public:
+  Manager(kube::Client& client, ManagerOptions options, Metrics& metrics);
+  ~Manager();
+
+  // Registration happens before run(); the manager owns what it returns.
+  Informer& add_informer(const kube::Resource& resource, InformerOptions options = {});
+  Controller& add_controller(const std::string& name, Reconciler reconciler, int workers = 1);
+  ProbeServer& probes() { return probes_; }
+
+  // Runs until `stop` is requested (returns 0) or the lease is lost or the caches
+  // fail to sync (returns 1).
+  int run(std::stop_token stop);
+
+  bool is_leader() const;
+
+ private:
+  std::optional<std::string> readiness() const;
+  LeaderCallbacks leader_callbacks();
+
+  kube::Client& client_;
+  ManagerOptions options_;
+  Metrics& metrics_;
+  ProbeServer probes_;
+  std::list<Informer> informers_;
+  std::list<Controller> controllers_;
+  std::unique_ptr<kube::Client> lease_client_;
+  std::unique_ptr<LeaderElector> elector_;
+  prometheus::Gauge& leader_gauge_;
+
+  // Leadership as run() waits for it.
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool leading_ = false;
+  bool lost_ = false;
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread (call it first in main, before
+// any thread starts) and returns a stop source requested by the first of them.
+// A second signal exits the process at once with status 1.
+std::stop_source& install_signal_handlers();
+
+}  // namespace cpo::runtime

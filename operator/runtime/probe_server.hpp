@@ -1,0 +1,61 @@
+// The operator's HTTP endpoints: /healthz and /readyz on the health-probe
+// address, /metrics (Prometheus text format) on the metrics address. One
+// Boost.Beast server on one thread serves both; when the two addresses are equal
+// a single listener serves all three paths.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runtime/metrics.hpp"
+
+namespace cpo::runtime {
+
+// A named check: std::nullopt when healthy, else the reason it is not.
+using Check = std::function<std::optional<std::string>()>;
+
+// "host:port", ":port" (all interfaces), or "0" (disabled). Throws
+// std::invalid_argument with a clear message for anything else.
+struct BindAddress {
+  std::string host;  // "" = all interfaces
+  unsigned short port = 0;
+  bool disabled = false;
+};
+BindAddress parse_bind_address(const std::string& text, const std::string& flag_name);
+
+class ProbeServer {
+ public:
+  explicit ProbeServer(Metrics& metrics);
+  ~ProbeServer();
+  ProbeServer(const ProbeServer&) = delete;
+  ProbeServer& operator=(const ProbeServer&) = delete;
+
+  void add_health_check(const std::string& name, Check check);
+  void add_ready_check(const std::string& name, Check check);
+
+  // Binds and starts serving on a thread of its own. Throws std::runtime_error
+  // naming the address when it cannot bind.
+  void start(const BindAddress& health, const BindAddress& metrics);
+  void stop();
+
+  // The bound ports (useful with port 0); 0 when disabled.
+  unsigned short health_port() const;
+  unsigned short metrics_port() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The body and status of a /healthz or /readyz answer for the given checks,
+// in the style of the Kubernetes API server ("ok", or "[-]name failed: reason").
+struct CheckReport {
+  int status = 200;
+  std::string body;
+};
+CheckReport run_checks(const std::vector<std::pair<std::string, Check>>& checks, bool verbose);
+
+}  // namespace cpo::runtime

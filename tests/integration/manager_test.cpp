@@ -1,0 +1,184 @@
+// The manager against a real apiserver: /readyz follows the caches, /metrics is
+// valid Prometheus text with the controller-runtime metric names, a controller
+// reconciles what its informer sees, and a stop shuts everything down in order.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "kube/http.hpp"
+#include "runtime/manager.hpp"
+#include "support/test_cluster.hpp"
+
+using namespace cpo;
+using cpo::testing::TestCluster;
+using json = nlohmann::json;
+
+namespace {
+
+kube::HttpResponse http_get(unsigned short port, const std::string& path) {
+  kube::ClusterConfig config;
+  kube::set_server(config, "http://127.0.0.1:" + std::to_string(port));
+  auto transport = kube::make_beast_transport(config);
+  kube::HttpRequest request;
+  request.method = "GET";
+  request.target = path;
+  request.timeout = std::chrono::seconds(5);
+  return transport->send(request);
+}
+
+// Checks the Prometheus text exposition format line by line; returns the sample
+// names seen. Fails the test on the first malformed line.
+std::set<std::string> parse_prometheus_text(const std::string& text) {
+  static const std::regex sample(
+      R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*,?\})? (-?[0-9.eE+-]+|[+-]Inf|NaN)( -?[0-9]+)?$)re");
+  static const std::regex help(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  static const std::regex type(R"(^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$)");
+  std::set<std::string> names;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    std::smatch m;
+    if (line.rfind("# HELP", 0) == 0) {
+      INFO("line " << number << ": " << line);
+      REQUIRE(std::regex_match(line, help));
+    } else if (line.rfind("# TYPE", 0) == 0) {
+      INFO("line " << number << ": " << line);
+      REQUIRE(std::regex_match(line, type));
+    } else {
+      INFO("line " << number << ": " << line);
+      REQUIRE(std::regex_match(line, m, sample));
+      names.insert(m[1]);
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("Manager: readyz follows the caches and metrics are Prometheus text", "[runtime][integration]") {
+  const auto& cluster = TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+  testing::ScopedNamespace ns(admin, "manager");
+
+  // The operator's identity has no permissions yet: its informer cannot sync.
+  runtime::Metrics metrics;
+  kube::ClientOptions client_options;
+  client_options.observer = metrics.rest_observer("test");
+  kube::Client as_operator(kube::load_kubeconfig(cluster.identity_kubeconfig("gpu-operator", "gpu-operator")),
+                           client_options);
+  runtime::ManagerOptions options;
+  options.health_address = {"127.0.0.1", 0, false};
+  options.metrics_address = {"127.0.0.1", 0, false};
+  options.graceful_shutdown = std::chrono::seconds(5);
+  runtime::Manager manager(as_operator, options, metrics);
+  auto& informer = manager.add_informer(
+      kube::resources::configmaps,
+      runtime::InformerOptions{.ns = ns.name(), .initial_backoff = std::chrono::milliseconds(100),
+                               .max_backoff = std::chrono::milliseconds(500)});
+  std::mutex seen_mutex;
+  std::set<std::string> reconciled;
+  auto& controller = manager.add_controller("configmaps", [&](const std::string& key) {
+    std::lock_guard lock(seen_mutex);
+    reconciled.insert(key);
+    return runtime::ReconcileResult::done();
+  });
+  informer.add_handler({[&](const runtime::ObjectPtr& o) { controller.queue().add(runtime::object_key(*o)); },
+                        [&](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) {
+                          controller.queue().add(runtime::object_key(*o));
+                        },
+                        [&](const runtime::ObjectPtr& o) { controller.queue().add(runtime::object_key(*o)); }});
+
+  std::stop_source stop;
+  std::atomic<int> exit_code{-1};
+  std::thread runner([&] { exit_code = manager.run(stop.get_token()); });
+  REQUIRE(testing::eventually([&] { return manager.probes().health_port() != 0; }, std::chrono::seconds(5)));
+  const auto port = manager.probes().health_port();
+
+  CHECK(http_get(port, "/healthz").body == "ok");
+  auto not_ready = http_get(port, "/readyz");
+  CHECK(not_ready.status == 500);
+  CHECK(not_ready.body.find("[-]manager failed: the cache of configmaps has not synced yet") != std::string::npos);
+
+  // Grant read access: the informer's retry syncs and readiness flips.
+  REQUIRE(cluster.kubectl("-n " + ns.name() + " create role cm-reader --verb=get,list,watch --resource=configmaps").exit_code == 0);
+  REQUIRE(cluster.kubectl("-n " + ns.name() + " create rolebinding cm-reader --role=cm-reader "
+                          "--serviceaccount=gpu-operator:gpu-operator").exit_code == 0);
+  CHECK(testing::eventually([&] { return http_get(port, "/readyz").status == 200; }, std::chrono::seconds(20)));
+  CHECK(http_get(port, "/readyz?verbose").body.find("[+]manager ok") != std::string::npos);
+
+  admin.create(kube::resources::configmaps, {{"metadata", {{"name", "watched"}, {"namespace", ns.name()}}}});
+  CHECK(testing::eventually([&] {
+    std::lock_guard lock(seen_mutex);
+    return reconciled.count(ns.name() + "/watched") == 1;
+  }, std::chrono::seconds(10)));
+
+  auto scrape = http_get(manager.probes().metrics_port(), "/metrics");
+  REQUIRE(scrape.status == 200);
+  CHECK(scrape.header("content-type").find("text/plain; version=0.0.4") == 0);
+  auto names = parse_prometheus_text(scrape.body);
+  for (const char* expected :
+       {"controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
+        "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth", "workqueue_adds_total",
+        "workqueue_retries_total", "workqueue_work_duration_seconds_count", "rest_client_requests_total",
+        "leader_election_master_status", "process_resident_memory_bytes", "process_cpu_seconds_total"}) {
+    INFO(expected);
+    CHECK(names.count(expected) == 1);
+  }
+  CHECK(scrape.body.find("controller_runtime_reconcile_total{controller=\"configmaps\",result=\"success\"}") !=
+        std::string::npos);
+  CHECK(std::regex_search(scrape.body, std::regex(R"(rest_client_requests_total\{code="403",host="test",method="GET"\} [1-9])")));
+  CHECK(http_get(manager.probes().metrics_port(), "/healthz").status == 404);  // metrics port serves metrics only
+
+  stop.request_stop();
+  runner.join();
+  CHECK(exit_code == 0);
+}
+
+TEST_CASE("Manager: a standby replica is ready and takes over when the leader releases", "[runtime][integration]") {
+  const auto& cluster = TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+  testing::ScopedNamespace ns(admin, "standby");
+  auto make_options = [&](const std::string& identity) {
+    runtime::ManagerOptions options;
+    options.leader_elect = true;
+    options.lease.lease_namespace = ns.name();
+    options.lease.lease_name = "manager-test";
+    options.lease.identity = identity;
+    options.health_address = {"127.0.0.1", 0, false};
+    options.metrics_address = {"", 0, true};
+    return options;
+  };
+  runtime::Metrics metrics_a, metrics_b;
+  kube::Client client_a(cluster.admin_config()), client_b(cluster.admin_config());
+  runtime::Manager a(client_a, make_options("replica-a"), metrics_a);
+  a.add_controller("c", [](const std::string&) { return runtime::ReconcileResult::done(); });
+  std::stop_source stop_a, stop_b;
+  std::atomic<int> exit_a{-1}, exit_b{-1};
+  std::thread run_a([&] { exit_a = a.run(stop_a.get_token()); });
+  REQUIRE(testing::eventually([&] { return a.is_leader(); }, std::chrono::seconds(10)));
+
+  runtime::Manager b(client_b, make_options("replica-b"), metrics_b);
+  std::thread run_b([&] { exit_b = b.run(stop_b.get_token()); });
+  REQUIRE(testing::eventually([&] { return b.probes().health_port() != 0; }, std::chrono::seconds(5)));
+  // Standing by with a leader in sight is healthy and ready.
+  CHECK(testing::eventually([&] { return http_get(b.probes().health_port(), "/readyz").status == 200; },
+                            std::chrono::seconds(10)));
+  CHECK_FALSE(b.is_leader());
+
+  const auto released = std::chrono::steady_clock::now();
+  stop_a.request_stop();
+  run_a.join();
+  CHECK(exit_a == 0);
+  CHECK(testing::eventually([&] { return b.is_leader(); }, std::chrono::seconds(10)));
+  CHECK(std::chrono::steady_clock::now() - released < std::chrono::seconds(8));  // far below the 15 s lease
+  stop_b.request_stop();
+  run_b.join();
+  CHECK(exit_b == 0);
+}

@@ -1,0 +1,4 @@
+cpo_integration_test(informer informer_test.cpp)
+target_link_libraries(informer PRIVATE cpo_runtime)
+cpo_integration_test(manager manager_test.cpp)
+target_link_libraries(manager PRIVATE cpo_runtime)
