@@ -1,0 +1,39 @@
+// Helpers shared by the device-plugin config tests.
+#pragma once
+
+#include "clusterpolicy/devicepluginconfig.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpo::clusterpolicy::test {
+
+// A YAML text written as a raw string literal that starts with a newline.
+inline std::string yaml(std::string_view text) {
+  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
+  return std::string(text);
+}
+
+inline std::vector<std::string> lines(const std::vector<Problem>& problems) {
+  std::vector<std::string> out;
+  for (const Problem& problem : problems) out.push_back(format_with_severity(problem));
+  return out;
+}
+
+// One table row: a document under key "cfg" and the exact problem lines expected.
+struct DocumentCase {
+  std::string name;
+  std::string text;
+  std::vector<std::string> expected;
+  std::optional<std::string> mig_strategy_override = std::nullopt;
+};
+
+inline std::vector<std::string> validate_lines(const DocumentCase& c) {
+  ValidationContext context;
+  context.mig_strategy_override = c.mig_strategy_override;
+  return lines(validate_document("cfg", c.text, context).problems);
+}
+
+}  // namespace cpo::clusterpolicy::test
