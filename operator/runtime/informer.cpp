@@ -72,6 +72,12 @@ ObjectPtr Informer::prepare(nlohmann::json object) const {
   if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
     meta->erase("managedFields");
   }
+  // Items of a list carry no apiVersion/kind (watch events do): make every
+  // cached object say what it is, as event recorders and appliers expect.
+  if (!options_.metadata_only && object.is_object()) {
+    if (!object.contains("apiVersion")) object["apiVersion"] = resource_.api_version();
+    if (!object.contains("kind")) object["kind"] = resource_.kind;
+  }
   if (options_.transform) options_.transform(object);
   return std::make_shared<const nlohmann::json>(std::move(object));
 }

@@ -1,0 +1,33 @@
+// Deciding whether an object must be applied: a server-side apply only writes
+// what we declare, so the live object is "as desired" when every field we
+// declare is present in it with the same value. Fields others own or the API
+// server defaulted are ignored; a field someone changed by hand is a difference
+// (drift to repair).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace cpo::clusterpolicy {
+
+// True when `live` holds every field of `desired` with an equal value. Objects
+// are compared key by key (extra keys in `live` are fine); lists must have the
+// same length and each element must be contained in the live element at the
+// same position; scalars must be equal (quantities and numbers are compared
+// in their canonical forms, so "1000m" equals "1" and 2 equals 2.0).
+bool contains(const nlohmann::json& live, const nlohmann::json& desired);
+
+// The first path where `live` does not contain `desired` ("" when it does),
+// for logs and events: "spec.template.spec.containers[0].image".
+std::string first_difference(const nlohmann::json& live, const nlohmann::json& desired);
+
+}  // namespace cpo::clusterpolicy
+
+namespace cpo::clusterpolicy {
+
+// An RFC 7386 merge patch turning `from` into `to` (keys that vanished become
+// null; lists are replaced whole). Empty object when they are equal.
+nlohmann::json merge_patch_between(const nlohmann::json& from, const nlohmann::json& to);
+
+}  // namespace cpo::clusterpolicy

@@ -1,0 +1,488 @@
+#include "clusterpolicy/controller.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "clusterpolicy/apply_diff.hpp"
+#include "clusterpolicy/config_rollout.hpp"
+#include "clusterpolicy/node_labels.hpp"
+#include "clusterpolicy/snapshot.hpp"
+#include "clusterpolicy/spec.hpp"
+#include "clusterpolicy/status.hpp"
+#include "runtime/duration.hpp"
+
+namespace cpo::clusterpolicy {
+
+namespace {
+
+constexpr const char* kReconcileKey = "cluster-policy";
+constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=clusterpolicy-operator";
+
+// Labels the node cache keeps: the operator reads nothing else of a Node.
+bool node_label_kept(const std::string& key) {
+  return key.rfind("nvidia.com/", 0) == 0 || key == kNfdNvidiaPciLabel;
+}
+
+std::string creation_key(const nlohmann::json& object) {
+  // RFC 3339 timestamps in UTC sort as text; the name breaks ties.
+  return object["metadata"].value("creationTimestamp", "") + "\x01" + object["metadata"].value("name", "");
+}
+
+std::string owner_uid(const nlohmann::json& object) {
+  const auto& meta = object["metadata"];
+  if (auto refs = meta.find("ownerReferences"); refs != meta.end() && refs->is_array()) {
+    for (const auto& ref : *refs) {
+      if (ref.value("kind", "") == "ClusterPolicy" && ref.value("controller", false)) return ref.value("uid", "");
+    }
+  }
+  return {};
+}
+
+// The part of a desired object compared with the cache (the cache's list items
+// carry no apiVersion/kind).
+nlohmann::json comparable(const nlohmann::json& desired) {
+  nlohmann::json copy = desired;
+  copy.erase("apiVersion");
+  copy.erase("kind");
+  return copy;
+}
+
+std::optional<int> label_int(const nlohmann::json& labels, const char* key) {
+  auto it = labels.find(key);
+  if (it == labels.end() || !it->is_string()) return std::nullopt;
+  try {
+    return std::stoi(it->get<std::string>());
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// The ConfigValid condition that joins Ready and Error while a config is in use.
+nlohmann::json config_condition(const ConfigDecision& decision, const StatusInputs& status) {
+  bool valid = decision.outcome == ConfigOutcome::Current || decision.outcome == ConfigOutcome::Rolling;
+  std::string reason = valid ? "Valid" : decision.outcome == ConfigOutcome::Invalid ? "ConfigInvalid"
+                                         : decision.outcome == ConfigOutcome::Missing ? "ConfigMissing"
+                                                                                      : "RolloutFailed";
+  std::string since = rfc3339(status.now);
+  std::string text = valid ? "True" : "False";
+  if (auto list = status.previous.find("conditions"); list != status.previous.end() && list->is_array()) {
+    for (const auto& c : *list) {
+      if (c.value("type", "") == "ConfigValid" && c.value("status", "") == text) since = c.value("lastTransitionTime", since);
+    }
+  }
+  return {{"type", "ConfigValid"}, {"status", text}, {"reason", reason}, {"message", decision.message},
+          {"lastTransitionTime", since}, {"observedGeneration", status.generation}};
+}
+
+}  // namespace
+
+struct ClusterPolicyController::Caches {
+  runtime::Informer* policies = nullptr;
+  runtime::Informer* daemonsets = nullptr;
+  runtime::Informer* serviceaccounts = nullptr;
+  runtime::Informer* clusterroles = nullptr;
+  runtime::Informer* clusterrolebindings = nullptr;
+  runtime::Informer* nodes = nullptr;
+  runtime::Informer* runtimeclasses = nullptr;
+  runtime::Informer* configmaps = nullptr;
+  runtime::Controller* controller = nullptr;
+
+  // The cache and resource for a kind we render.
+  std::pair<runtime::Informer*, const kube::Resource*> owned(const std::string& kind) const {
+    if (kind == "DaemonSet") return {daemonsets, &kube::resources::daemonsets};
+    if (kind == "ServiceAccount") return {serviceaccounts, &kube::resources::serviceaccounts};
+    if (kind == "ClusterRole") return {clusterroles, &kube::resources::clusterroles};
+    if (kind == "ClusterRoleBinding") return {clusterrolebindings, &kube::resources::clusterrolebindings};
+    throw std::logic_error("render produced a kind the controller does not watch: " + kind);
+  }
+  std::vector<runtime::Informer*> owned_informers() const {
+    return {serviceaccounts, clusterroles, clusterrolebindings, daemonsets};
+  }
+};
+
+ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::Manager& manager,
+                                                 runtime::EventRecorder& events, ControllerOptions options)
+    : client_(client), events_(events), options_(std::move(options)), caches_(std::make_unique<Caches>()) {
+  auto& c = *caches_;
+  if (options_.metrics) {
+    rejections_ = &prometheus::BuildCounter()
+                       .Name("clusterpolicy_config_rejections_total")
+                       .Help("Device-plugin config edits rejected by validation, by ConfigMap")
+                       .Register(options_.metrics->registry());
+  }
+  c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); },
+                                         options_.workers);
+  auto enqueue = [queue = &c.controller->queue()] { queue->add(kReconcileKey); };
+  runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
+                                   [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
+                                   [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
+  auto watch = [&](const kube::Resource& resource, runtime::InformerOptions informer_options) {
+    auto& informer = manager.add_informer(resource, std::move(informer_options));
+    informer.add_handler(any_change);
+    return &informer;
+  };
+  c.policies = watch(kube::resources::clusterpolicies, {});
+  c.daemonsets = watch(kube::resources::daemonsets, {.ns = options_.ns, .label_selector = kManagedBySelector});
+  c.serviceaccounts = watch(kube::resources::serviceaccounts, {.ns = options_.ns, .label_selector = kManagedBySelector});
+  c.clusterroles = watch(kube::resources::clusterroles, {.label_selector = kManagedBySelector});
+  c.clusterrolebindings = watch(kube::resources::clusterrolebindings, {.label_selector = kManagedBySelector});
+  c.runtimeclasses = watch(kube::resources::runtimeclasses, {.metadata_only = true});
+  c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns});
+
+  // Nodes: metadata only, and only the labels the operator reads, so the cache
+  // costs bytes per node whatever the size of the Node objects.
+  runtime::InformerOptions node_options;
+  node_options.metadata_only = true;
+  node_options.transform = [](nlohmann::json& node) {
+    auto& meta = node["metadata"];
+    nlohmann::json kept = nlohmann::json::object();
+    if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
+      for (auto it = labels->begin(); it != labels->end(); ++it) {
+        if (node_label_kept(it.key())) kept[it.key()] = *it;
+      }
+    }
+    nlohmann::json slim = {{"metadata", {{"name", meta.value("name", "")},
+                                         {"resourceVersion", meta.value("resourceVersion", "")},
+                                         {"labels", std::move(kept)}}}};
+    node = std::move(slim);
+  };
+  c.nodes = watch(kube::resources::nodes, std::move(node_options));
+}
+
+ClusterPolicyController::~ClusterPolicyController() = default;
+
+ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
+                                                           std::chrono::system_clock::time_point now) const {
+  const auto& c = *caches_;
+  ConfigInputs in;
+  in.ns = options_.ns;
+  in.source_name = spec.device_plugin.config_name;
+  in.default_key = spec.device_plugin.config_default;
+  in.context.mig_strategy_override = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
+  in.now = now;
+  in.rollout_deadline = options_.rollout_deadline;
+  if (auto annotations = policy["metadata"].find("annotations"); annotations != policy["metadata"].end()) {
+    std::string text = annotations->value(kRolloutDeadlineAnnotation, "");
+    if (!text.empty()) {
+      try {
+        in.rollout_deadline = runtime::parse_duration(text);
+      } catch (const std::exception& e) {
+        spdlog::warn("annotation {}=\"{}\" ignored: {}", kRolloutDeadlineAnnotation, text, e.what());
+      }
+    }
+  }
+  if (auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name)) in.source_data = configmap_data(*source);
+
+  for (const auto& node : c.nodes->store().list()) {
+    const auto& labels = (*node)["metadata"]["labels"];
+    NodeSelection selection;
+    selection.node = (*node)["metadata"]["name"];
+    selection.selected_key = labels.value(kConfigNodeLabel, "");
+    selection.compute_major = label_int(labels, "nvidia.com/gpu.compute.major");
+    selection.compute_minor = label_int(labels, "nvidia.com/gpu.compute.minor");
+    if (!selection.selected_key.empty() || selection.compute_major) in.nodes.push_back(std::move(selection));
+  }
+
+  const std::string uid = policy["metadata"].value("uid", "");
+  if (auto known = records_.find(uid); known != records_.end()) {
+    in.record = known->second;
+  } else {
+    in.record = RolloutRecord::from_status(
+        policy.value("status", nlohmann::json::object()).value("config", nlohmann::json::object()));
+  }
+  for (const auto& cm : c.configmaps->store().list()) {
+    const auto& labels = (*cm)["metadata"].value("labels", nlohmann::json::object());
+    if (labels.value(kSnapshotSourceLabel, "") != in.source_name) continue;
+    const std::string name = (*cm)["metadata"]["name"];
+    in.snapshot_names.insert(name);
+    if (!in.record.applied_hash.empty() && name == snapshot_name(in.source_name, in.record.applied_hash)) {
+      for (const auto& [key, value] : configmap_data(*cm)) in.applied_keys.insert(key);
+    }
+  }
+
+  std::vector<std::string> consumers;
+  if (spec.device_plugin.enabled) consumers = {kDevicePluginName, kMpsName};
+  if (spec.gfd.enabled) consumers.push_back(kGfdName);
+  for (const auto& name : consumers) {
+    ConsumerState state;
+    state.name = name;
+    if (auto ds = c.daemonsets->store().get(options_.ns + "/" + name)) {
+      const auto& meta = (*ds)["spec"]["template"].value("metadata", nlohmann::json::object());
+      state.template_hash = meta.value("annotations", nlohmann::json::object()).value(kConfigHashAnnotation, "");
+      auto readiness = operand_readiness(name, ds.get());
+      state.rolled_out = readiness.ready;
+      state.updated = readiness.updated;
+      state.available = readiness.available;
+      state.desired = readiness.desired;
+    }
+    in.consumers.push_back(std::move(state));
+  }
+  return in;
+}
+
+void ClusterPolicyController::report_config(const nlohmann::json& policy, const ConfigInputs& in,
+                                            const ConfigDecision& decision, StatusInputs& status,
+                                            std::vector<std::string>& errors) {
+  auto& c = *caches_;
+  const nlohmann::json previous = status.previous.value("config", nlohmann::json::object());
+  const std::string previous_state = previous.value("state", "");
+  const std::string previous_hash = previous.value("hash", "");
+  nlohmann::json block = config_status(in, decision);
+  const bool changed = block.value("state", "") != previous_state || block.value("hash", "") != previous_hash;
+  status.extra["config"] = block;
+
+  auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name);
+  switch (decision.outcome) {
+    case ConfigOutcome::Invalid: {
+      std::string all;
+      for (const auto& line : block.value("errors", nlohmann::json::array())) all += "\n" + line.get<std::string>();
+      status.failure = Failure{"ConfigInvalid", decision.message};
+      if (changed) {
+        events_.record(policy, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
+        if (source) events_.record(*source, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
+        if (rejections_) rejections_->Add({{"configmap", in.source_name}}).Increment();
+      }
+      break;
+    }
+    case ConfigOutcome::Missing:
+      status.failure = Failure{"ConfigMissing", decision.message};
+      if (changed) events_.record(policy, runtime::EventType::Warning, "ConfigMissing", decision.message);
+      break;
+    case ConfigOutcome::RolledBack:
+    case ConfigOutcome::PreviouslyFailed:
+      status.failure = Failure{"RolloutFailed", decision.message};
+      if (decision.outcome == ConfigOutcome::RolledBack) {
+        events_.record(policy, runtime::EventType::Warning, "RolloutFailed", decision.message);
+        if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", decision.message);
+      }
+      break;
+    case ConfigOutcome::Rolling:
+      if (changed) events_.record(policy, runtime::EventType::Normal, "ConfigRollingOut", decision.message);
+      break;
+    case ConfigOutcome::Current:
+      if (decision.just_rolled_out) {
+        events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", decision.message);
+        if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", decision.message);
+      }
+      break;
+  }
+  if (!decision.nodes_with_unknown_keys.empty() &&
+      previous.value("nodesSelectingUnknownKeys", nlohmann::json::object()) != block["nodesSelectingUnknownKeys"]) {
+    std::string list;
+    for (const auto& n : decision.nodes_with_unknown_keys) list += (list.empty() ? "" : ", ") + n;
+    events_.record(policy, runtime::EventType::Warning, "NodeSelectsUnknownConfig",
+                   "nodes label " + std::string(kConfigNodeLabel) + " with a key ConfigMap " + in.source_name +
+                       " does not have; their config-manager will fail: " + list);
+  }
+
+  // Keep the newest snapshots of this source (rollback targets) and every one a
+  // consumer still mounts; delete the rest.
+  std::vector<nlohmann::json> snapshots;
+  std::vector<std::string> referenced;
+  if (decision.source) referenced.push_back(decision.source->configmap_name);
+  for (const auto& consumer : in.consumers) {
+    if (!consumer.template_hash.empty()) referenced.push_back(snapshot_name(in.source_name, consumer.template_hash));
+  }
+  if (!decision.record.applied_hash.empty()) referenced.push_back(snapshot_name(in.source_name, decision.record.applied_hash));
+  for (const auto& cm : c.configmaps->store().list()) {
+    if ((*cm)["metadata"].value("labels", nlohmann::json::object()).value(kSnapshotSourceLabel, "") == in.source_name) {
+      snapshots.push_back(*cm);
+    }
+  }
+  for (const auto& name : snapshots_to_prune(snapshots, referenced)) {
+    try {
+      client_.remove(kube::resources::configmaps, {options_.ns, name, ""});
+      spdlog::info("deleted old config snapshot {}/{}", options_.ns, name);
+    } catch (const kube::ApiError& e) {
+      if (!e.is_not_found()) errors.push_back("deleting snapshot " + name + ": " + e.message());
+    }
+  }
+}
+
+runtime::ReconcileResult ClusterPolicyController::reconcile() {
+  auto& c = *caches_;
+  auto policies = c.policies->store().list();
+  if (policies.empty()) {
+    records_.clear();
+    return runtime::ReconcileResult::done();
+  }
+  std::sort(policies.begin(), policies.end(),
+            [](const auto& a, const auto& b) { return creation_key(*a) < creation_key(*b); });
+  // Forget the rollout records of ClusterPolicies that are gone.
+  std::erase_if(records_, [&](const auto& entry) {
+    return std::none_of(policies.begin(), policies.end(),
+                        [&](const auto& p) { return (*p)["metadata"].value("uid", "") == entry.first; });
+  });
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::string> errors;
+
+  auto write_status = [&](const nlohmann::json& policy, const nlohmann::json& status) {
+    nlohmann::json previous = policy.value("status", nlohmann::json::object());
+    if (previous == status) return;
+    const std::string name = policy["metadata"]["name"];
+    try {
+      client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
+                    {{"status", merge_patch_between(previous, status)}});
+    } catch (const kube::ApiError& e) {
+      errors.push_back("status of ClusterPolicy " + name + ": " + e.message());
+    }
+  };
+
+  // Only the oldest ClusterPolicy is honoured; the others are told so, in writing.
+  const nlohmann::json& active = *policies.front();
+  const std::string active_name = active["metadata"]["name"];
+  for (std::size_t i = 1; i < policies.size(); ++i) {
+    const auto& other = *policies[i];
+    nlohmann::json status = ignored_status(active_name, options_.ns, other["metadata"].value("generation", 0L),
+                                           other.value("status", nlohmann::json::object()), now);
+    if (other.value("status", nlohmann::json::object()).value("state", "") != "ignored") {
+      events_.record(other, runtime::EventType::Warning, "Ignored",
+                     "ClusterPolicy " + active_name + " is active (the oldest); this one is ignored");
+    }
+    write_status(other, status);
+  }
+
+  StatusInputs status_in;
+  status_in.ns = options_.ns;
+  status_in.generation = active["metadata"].value("generation", 0L);
+  status_in.previous = active.value("status", nlohmann::json::object());
+  status_in.now = now;
+
+  // Node labels first: they decide where the DaemonSets run.
+  bool any_gpu = false;
+  for (const auto& node : c.nodes->store().list()) {
+    Labels labels;
+    for (auto it = (*node)["metadata"]["labels"].begin(); it != (*node)["metadata"]["labels"].end(); ++it) {
+      if (it->is_string()) labels[it.key()] = it->get<std::string>();
+    }
+    any_gpu = any_gpu || has_gpu(labels);
+    auto changes = node_label_changes(labels);
+    if (changes.empty()) continue;
+    nlohmann::json patch_labels = nlohmann::json::object();
+    for (const auto& [key, value] : changes) patch_labels[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+    const std::string node_name = (*node)["metadata"]["name"];
+    try {
+      client_.patch(kube::resources::nodes, {"", node_name, ""}, kube::PatchType::Merge,
+                    {{"metadata", {{"labels", patch_labels}}}});
+      spdlog::info("node {}: labels {}", node_name, patch_labels.dump());
+    } catch (const kube::ApiError& e) {
+      errors.push_back("labels of node " + node_name + ": " + e.message());
+    }
+  }
+  status_in.any_gpu_node = any_gpu;
+
+  // Render what should exist.
+  Rendered rendered;
+  std::optional<ClusterPolicySpec> spec;
+  std::optional<ConfigInputs> config;
+  std::optional<ConfigDecision> decision;
+  try {
+    spec = parse_spec(active.value("spec", nlohmann::json::object()));
+    RenderInputs inputs;
+    inputs.cluster_policy = active;
+    inputs.ns = options_.ns;
+    inputs.images = options_.images;
+    inputs.runtime_class_exists = static_cast<bool>(c.runtimeclasses->store().get(spec->operator_.runtime_class));
+    if (!spec->device_plugin.config_name.empty()) {
+      config = gather_config_inputs(active, *spec, now);
+      decision = decide_config(*config);
+      records_[active["metadata"].value("uid", "")] = decision->record;
+      inputs.config = decision->source;
+    }
+    rendered = render(inputs);
+  } catch (const SpecError& e) {
+    status_in.failure = Failure{"InvalidSpec", e.what()};
+    events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
+    write_status(active, compute_status(status_in));
+    return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
+  }
+  if (!rendered.notes.empty()) status_in.extra["notes"] = rendered.notes;
+
+  // The snapshot goes first: the DaemonSets about to be applied mount it.
+  if (decision && decision->create_snapshot && decision->source) {
+    auto data = configmap_data(*c.configmaps->store().get(options_.ns + "/" + config->source_name));
+    try {
+      client_.create(kube::resources::configmaps, render_snapshot(config->source_name, data, options_.ns, active),
+                     {options_.field_manager});
+      spdlog::info("created config snapshot {}/{}", options_.ns, decision->source->configmap_name);
+    } catch (const kube::ApiError& e) {
+      if (!e.is_already_exists()) errors.push_back("snapshot " + decision->source->configmap_name + ": " + e.message());
+    }
+  }
+
+  // Apply what differs from the caches.
+  const std::string active_uid = active["metadata"].value("uid", "");
+  std::set<std::pair<std::string, std::string>> desired_keys;  // (kind, key)
+  for (const auto& object : rendered.objects) {
+    const std::string kind = object["kind"];
+    auto [informer, resource] = c.owned(kind);
+    const std::string key = runtime::object_key(object);
+    desired_keys.insert({kind, key});
+    auto live = informer->store().get(key);
+    if (live && contains(*live, comparable(object))) continue;
+    const std::string what = kind + " " + key;
+    try {
+      client_.apply(*resource, object, options_.field_manager, /*force=*/true);
+      if (live) {
+        std::string field = first_difference(*live, comparable(object));
+        spdlog::info("updated {} ({} differed)", what, field);
+        events_.record(active, runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")");
+      } else {
+        spdlog::info("created {}", what);
+        events_.record(active, runtime::EventType::Normal, "Created", "Created " + what);
+      }
+    } catch (const kube::ApiError& e) {
+      errors.push_back(what + ": " + e.message());
+      events_.record(active, runtime::EventType::Warning, "ApplyFailed", "Applying " + what + " failed: " + e.message());
+    }
+  }
+  // Remove what this policy owns but no longer wants (an operand disabled).
+  for (auto* informer : c.owned_informers()) {
+    for (const auto& live : informer->store().list()) {
+      const std::string kind = informer->resource().kind;
+      const std::string key = runtime::object_key(*live);
+      if (owner_uid(*live) != active_uid || desired_keys.count({kind, key})) continue;
+      try {
+        kube::DeleteOptions del;
+        del.precondition_uid = (*live)["metadata"].value("uid", "");
+        del.propagation_policy = "Background";
+        client_.remove(informer->resource(), {(*live)["metadata"].value("namespace", ""),
+                                               (*live)["metadata"].value("name", ""), ""}, del);
+        spdlog::info("deleted {} {}", kind, key);
+        events_.record(active, runtime::EventType::Normal, "Deleted", "Deleted " + kind + " " + key);
+      } catch (const kube::ApiError& e) {
+        if (!e.is_not_found()) errors.push_back("deleting " + kind + " " + key + ": " + e.message());
+      }
+    }
+  }
+
+  if (decision) report_config(active, *config, *decision, status_in, errors);
+
+  // Status from what the caches say about the operands.
+  for (const auto& object : rendered.objects) {
+    if (object["kind"] != "DaemonSet") continue;
+    auto live = c.daemonsets->store().get(runtime::object_key(object));
+    status_in.operands.push_back(operand_readiness(object["metadata"]["name"], live.get()));
+  }
+  if (!errors.empty()) {
+    std::string message;
+    for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+    status_in.failure = Failure{"ReconcileFailed", message};
+  }
+  nlohmann::json status = compute_status(status_in);
+  if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
+  write_status(active, status);
+  if (!errors.empty()) {
+    std::string message;
+    for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+    throw std::runtime_error(message);  // retried with backoff
+  }
+  if (decision && decision->check_again_in) {
+    return runtime::ReconcileResult::after(std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in));
+  }
+  return runtime::ReconcileResult::done();
+}
+
+}  // namespace cpo::clusterpolicy

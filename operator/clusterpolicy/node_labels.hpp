@@ -1,0 +1,29 @@
+// The node labels the operator writes: which nodes get the device plugin and GPU
+// Feature Discovery. Pure: from a node's labels to the label changes to patch.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace cpo::clusterpolicy {
+
+inline constexpr const char* kGpuPresentLabel = "nvidia.com/gpu.present";
+inline constexpr const char* kNfdNvidiaPciLabel = "feature.node.kubernetes.io/pci-10de.present";
+inline constexpr const char* kDeployOperandsLabel = "nvidia.com/gpu.deploy.operands";
+inline constexpr const char* kDeployDevicePluginLabel = "nvidia.com/gpu.deploy.device-plugin";
+inline constexpr const char* kDeployGfdLabel = "nvidia.com/gpu.deploy.gpu-feature-discovery";
+inline constexpr const char* kDeviceConfigLabel = "nvidia.com/device-plugin.config";
+
+using Labels = std::map<std::string, std::string>;
+
+// A node has a GPU when nvidia.com/gpu.present=true or NFD reports an NVIDIA PCI device.
+bool has_gpu(const Labels& labels);
+
+// Label changes for one node: a value to set, or std::nullopt to remove. GPU
+// nodes get the deploy labels set to "true" unless they already carry a value
+// (other tools pause operands by rewriting them); nodes without a GPU, or with
+// nvidia.com/gpu.deploy.operands=false, lose them. Empty when nothing changes.
+std::map<std::string, std::optional<std::string>> node_label_changes(const Labels& labels);
+
+}  // namespace cpo::clusterpolicy

@@ -1,0 +1,86 @@
+#include "clusterpolicy/snapshot.hpp"
+
+#include <algorithm>
+
+#include <openssl/evp.h>
+
+namespace cpo::clusterpolicy {
+
+std::string content_hash(const std::map<std::string, std::string>& data) {
+  // std::map iterates in key order: the serialisation is canonical.
+  const std::string canonical = nlohmann::json(data).dump();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(canonical.data(), canonical.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+std::string snapshot_name(const std::string& source, const std::string& hash) {
+  constexpr std::size_t kMaxName = 253;
+  const std::string suffix = "-" + hash.substr(0, 10);
+  std::string base = source.substr(0, kMaxName - suffix.size());
+  while (!base.empty() && (base.back() == '-' || base.back() == '.')) base.pop_back();
+  return base + suffix;
+}
+
+nlohmann::json render_snapshot(const std::string& source, const std::map<std::string, std::string>& data,
+                               const std::string& ns, const nlohmann::json& owner) {
+  const std::string hash = content_hash(data);
+  const auto& meta = owner.at("metadata");
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           {{"name", snapshot_name(source, hash)},
+            {"namespace", ns},
+            {"labels",
+             {{"app.kubernetes.io/managed-by", "clusterpolicy-operator"},
+              {"app.kubernetes.io/part-of", "clusterpolicy-operator"},
+              {kSnapshotSourceLabel, source},
+              {kSnapshotHashLabel, hash.substr(0, 63)}}},
+            {"annotations", {{"nvidia.com/device-plugin.config-sha256", hash}}},
+            {"ownerReferences",
+             nlohmann::json::array({{{"apiVersion", "nvidia.com/v1"},
+                                     {"kind", "ClusterPolicy"},
+                                     {"name", meta.value("name", "")},
+                                     {"uid", meta.value("uid", "")},
+                                     {"controller", true},
+                                     {"blockOwnerDeletion", true}}})}}},
+          {"immutable", true},
+          {"data", data}};
+}
+
+std::vector<std::string> snapshots_to_prune(const std::vector<nlohmann::json>& snapshots,
+                                            const std::vector<std::string>& referenced, std::size_t keep) {
+  std::vector<const nlohmann::json*> ordered;
+  for (const auto& s : snapshots) ordered.push_back(&s);
+  // Newest first: creationTimestamp (RFC 3339 sorts as text), then name for ties.
+  std::sort(ordered.begin(), ordered.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+    auto ka = (*a)["metadata"].value("creationTimestamp", "") + (*a)["metadata"].value("name", "");
+    auto kb = (*b)["metadata"].value("creationTimestamp", "") + (*b)["metadata"].value("name", "");
+    return ka > kb;
+  });
+  std::vector<std::string> prune;
+  for (std::size_t i = keep; i < ordered.size(); ++i) {
+    std::string name = (*ordered[i])["metadata"].value("name", "");
+    if (std::find(referenced.begin(), referenced.end(), name) == referenced.end()) prune.push_back(name);
+  }
+  return prune;
+}
+
+std::map<std::string, std::string> configmap_data(const nlohmann::json& configmap) {
+  std::map<std::string, std::string> data;
+  if (auto d = configmap.find("data"); d != configmap.end() && d->is_object()) {
+    for (auto it = d->begin(); it != d->end(); ++it) {
+      if (it->is_string()) data[it.key()] = it->get<std::string>();
+    }
+  }
+  return data;
+}
+
+}  // namespace cpo::clusterpolicy

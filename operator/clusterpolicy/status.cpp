@@ -1,0 +1,139 @@
+#include "clusterpolicy/status.hpp"
+
+#include <ctime>
+
+namespace cpo::clusterpolicy {
+
+namespace {
+
+long number(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number_integer() ? it->get<long>() : 0;
+}
+
+// A condition, keeping lastTransitionTime from `previous` when its status is unchanged.
+nlohmann::json condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
+                         long generation, const nlohmann::json& previous, const std::string& now) {
+  std::string status_text = status ? "True" : "False";
+  std::string since = now;
+  if (auto list = previous.find("conditions"); list != previous.end() && list->is_array()) {
+    for (const auto& c : *list) {
+      if (c.value("type", "") == type && c.value("status", "") == status_text) {
+        since = c.value("lastTransitionTime", now);
+      }
+    }
+  }
+  nlohmann::json c = {{"type", type},
+                      {"status", status_text},
+                      {"reason", reason},
+                      {"lastTransitionTime", since},
+                      {"observedGeneration", generation}};
+  // An empty message is left out rather than written as "".
+  if (!message.empty()) c["message"] = message;
+  return c;
+}
+
+nlohmann::json conditions(bool ready, const std::string& reason, const std::string& message, long generation,
+                          const nlohmann::json& previous, const std::string& now) {
+  return nlohmann::json::array({condition("Ready", ready, reason, message, generation, previous, now),
+                                condition("Error", !ready, reason, ready ? "" : message, generation, previous, now)});
+}
+
+}  // namespace
+
+std::string rfc3339(std::chrono::system_clock::time_point time) {
+  std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+OperandReadiness operand_readiness(const std::string& name, const nlohmann::json* daemonset) {
+  OperandReadiness r;
+  r.name = name;
+  if (!daemonset) return r;
+  r.exists = true;
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  const auto& status = daemonset->contains("status") ? (*daemonset)["status"] : kEmpty;
+  r.desired = number(status, "desiredNumberScheduled");
+  r.updated = number(status, "updatedNumberScheduled");
+  r.available = number(status, "numberAvailable");
+  r.ready_pods = number(status, "numberReady");
+  const long unavailable = number(status, "numberUnavailable");
+  const long generation = daemonset->contains("metadata") ? number((*daemonset)["metadata"], "generation") : 0;
+  const long observed = number(status, "observedGeneration");
+  std::string strategy = "RollingUpdate";
+  if (auto spec = daemonset->find("spec"); spec != daemonset->end()) {
+    if (auto us = spec->find("updateStrategy"); us != spec->end()) strategy = us->value("type", "RollingUpdate");
+  }
+  if (r.desired == 0) {
+    r.ready = observed >= generation;
+  } else if (unavailable != 0) {
+    r.ready = false;
+  } else if (strategy == "RollingUpdate") {
+    r.ready = observed >= generation && r.updated == r.desired && r.available == r.desired;
+  } else {
+    r.ready = r.available == r.desired;
+  }
+  return r;
+}
+
+nlohmann::json compute_status(const StatusInputs& in) {
+  const std::string now = rfc3339(in.now);
+  nlohmann::json status = nlohmann::json::object();
+  status["namespace"] = in.ns;
+  status["observedGeneration"] = in.generation;
+
+  nlohmann::json operands = nlohmann::json::object();
+  std::vector<std::string> not_ready;
+  for (const auto& op : in.operands) {
+    operands[op.name] = {{"desired", op.desired}, {"updated", op.updated}, {"available", op.available},
+                         {"ready", op.ready_pods}};
+    if (!op.exists) {
+      not_ready.push_back(op.name + " is not created yet");
+    } else if (!op.ready) {
+      not_ready.push_back(op.name + ": " + std::to_string(op.updated) + "/" + std::to_string(op.desired) +
+                          " updated, " + std::to_string(op.available) + "/" + std::to_string(op.desired) +
+                          " available");
+    }
+  }
+  status["operands"] = operands;
+
+  bool ready = false;
+  std::string reason;
+  std::string message;
+  if (in.failure) {
+    reason = in.failure->reason;
+    message = in.failure->message;
+  } else if (!not_ready.empty()) {
+    reason = "OperandNotReady";
+    for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
+  } else if (!in.any_gpu_node) {
+    ready = true;
+    reason = "NoGPUNodes";
+    message = "No node has a GPU (label nvidia.com/gpu.present=true); the operands wait for one";
+  } else {
+    ready = true;
+    reason = "Reconciled";
+    message = "All operands are ready";
+  }
+  status["state"] = ready ? "ready" : "notReady";
+  status["conditions"] = conditions(ready, reason, message, in.generation, in.previous, now);
+  for (auto it = in.extra.begin(); it != in.extra.end(); ++it) status[it.key()] = *it;
+  return status;
+}
+
+nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
+                              const nlohmann::json& previous, std::chrono::system_clock::time_point now) {
+  std::string message = "Only one ClusterPolicy is honoured: \"" + active_name +
+                        "\" is active (the oldest); this one is ignored. Delete it, or merge its settings into \"" +
+                        active_name + "\"";
+  return {{"state", "ignored"},
+          {"namespace", ns},
+          {"observedGeneration", generation},
+          {"conditions", conditions(false, "Ignored", message, generation, previous, rfc3339(now))}};
+}
+
+}  // namespace cpo::clusterpolicy

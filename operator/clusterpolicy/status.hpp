@@ -1,0 +1,60 @@
+// The ClusterPolicy status, computed from what the caches hold (pure).
+//
+// `state` is ready | notReady | ignored; conditions are always the pair Ready and
+// Error, one True and one False, with a reason and a message a person can act on.
+// lastTransitionTime moves only when a condition's status changes, so an
+// unchanged status is byte-for-byte equal and never written again.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cpo::clusterpolicy {
+
+// One operand DaemonSet as its status reports it.
+struct OperandReadiness {
+  std::string name;
+  bool exists = false;
+  long desired = 0;    // desiredNumberScheduled
+  long updated = 0;    // updatedNumberScheduled
+  long available = 0;  // numberAvailable
+  long ready_pods = 0; // numberReady
+  bool ready = false;  // the rollout-status rule
+};
+
+// The upstream (and `kubectl rollout status`) readiness rule: ready when nothing
+// is to be scheduled, or nothing is unavailable and, for RollingUpdate, the
+// controller has seen the newest generation and every pod is updated and available.
+OperandReadiness operand_readiness(const std::string& name, const nlohmann::json* daemonset);
+
+// Why the policy is not ready, when something failed before readiness matters.
+struct Failure {
+  std::string reason;   // ReconcileFailed, InvalidSpec, ...
+  std::string message;
+};
+
+struct StatusInputs {
+  std::string ns;
+  long generation = 0;
+  std::vector<OperandReadiness> operands;  // only the enabled ones
+  std::optional<Failure> failure;
+  bool any_gpu_node = true;
+  nlohmann::json extra = nlohmann::json::object();  // merged into status (e.g. config rollout details)
+  nlohmann::json previous = nlohmann::json::object();  // the status as it is now
+  std::chrono::system_clock::time_point now;
+};
+
+nlohmann::json compute_status(const StatusInputs& in);
+
+// The status of a ClusterPolicy that is not the active one.
+nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
+                              const nlohmann::json& previous, std::chrono::system_clock::time_point now);
+
+// RFC 3339, UTC, seconds ("2026-11-28T01:02:03Z").
+std::string rfc3339(std::chrono::system_clock::time_point time);
+
+}  // namespace cpo::clusterpolicy

@@ -1,0 +1,34 @@
+#include "runtime/duration.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace cpo::runtime {
+
+std::chrono::seconds parse_duration(const std::string& text) {
+  if (text.empty()) throw std::invalid_argument("empty duration");
+  long total = 0;
+  std::size_t at = 0;
+  bool any_unit = false;
+  while (at < text.size()) {
+    long value = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + text.size(), value);
+    if (ec != std::errc{} || value < 0) throw std::invalid_argument("\"" + text + "\" is not a duration (e.g. 90s, 10m, 1h30m)");
+    at = static_cast<std::size_t>(ptr - text.data());
+    if (at == text.size()) {
+      if (any_unit) throw std::invalid_argument("\"" + text + "\": a number without a unit after others");
+      return std::chrono::seconds(value);  // bare seconds
+    }
+    char unit = text[at++];
+    switch (unit) {
+      case 'h': total += value * 3600; break;
+      case 'm': total += value * 60; break;
+      case 's': total += value; break;
+      default: throw std::invalid_argument("\"" + text + "\" is not a duration (units: h, m, s)");
+    }
+    any_unit = true;
+  }
+  return std::chrono::seconds(total);
+}
+
+}  // namespace cpo::runtime

@@ -1,0 +1,275 @@
+// Config-aware rollouts end to end, following the user guide: the operator
+// watches the ConfigMap named by spec.devicePlugin.config.name, validates every
+// edit, snapshots valid configs and rolls all three consumers; a bad edit never
+// reaches a pod; a rollout whose pods never become ready is rolled back.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "clusterpolicy/snapshot.hpp"
+#include "kube/client.hpp"
+#include "support/operator_process.hpp"
+#include "support/test_cluster.hpp"
+
+using namespace cpo;
+using cpo::testing::TestCluster;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kNs = "gpu-operator";
+const std::vector<std::string> kConsumers = {"nvidia-device-plugin-daemonset", "nvidia-device-plugin-mps-control-daemon",
+                                             "gpu-feature-discovery"};
+const std::string kHashAnnotation = "nvidia.com/device-plugin.config-hash";
+
+std::string repo(const std::string& path) { return std::string(CPO_SOURCE_DIR) + "/" + path; }
+
+std::string mps_doc(int replicas) {
+  return "version: v1\nsharing:\n  mps:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: " +
+         std::to_string(replicas) + "\n";
+}
+
+struct ConfigEnvironment {
+  const TestCluster& cluster = TestCluster::get();
+  kube::Client admin{cluster.admin_config()};
+  std::unique_ptr<testing::OperatorProcess> op;
+
+  ConfigEnvironment() {
+    kubectl("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml"));
+    REQUIRE(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s").exit_code == 0);
+    if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) {
+      admin.create(kube::resources::namespaces, {{"metadata", {{"name", kNs}}}});
+    }
+    testing::grant_chart_rbac(cluster, kNs, "gpu-operator", "gpu-operator");
+    for (const auto& [name, labels] : std::vector<std::pair<std::string, std::string>>{
+             {"gpu-node-1", "nvidia.com/gpu.present=true nvidia.com/mps.capable=true"},
+             {"gpu-node-2", "nvidia.com/gpu.present=true"}}) {
+      if (!admin.find(kube::resources::nodes, {"", name, ""})) REQUIRE(cluster.harness("add-node", name + " " + labels).exit_code == 0);
+    }
+    reset();
+    op = std::make_unique<testing::OperatorProcess>(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"),
+                                                    kNs, std::vector<std::string>{"--rollout-deadline=10m"});
+  }
+  ~ConfigEnvironment() {
+    if (op) op->stop();
+    cluster.harness("heal-pods");
+    reset();
+  }
+  void reset() {
+    cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true --timeout=60s");
+    cluster.kubectl("-n " + kNs + " delete configmap mps-config-all --ignore-not-found");
+    cluster.kubectl("label node gpu-node-1 gpu-node-2 nvidia.com/device-plugin.config-");
+    REQUIRE(testing::eventually([&] {
+      return admin.list(kube::resources::daemonsets, kNs)["items"].empty() &&
+             admin.list(kube::resources::configmaps, kNs,
+                        kube::ListOptions{.label_selector = "nvidia.com/device-plugin.config-source"})["items"].empty();
+    }, std::chrono::seconds(60)));
+  }
+  testing::CommandResult kubectl(const std::string& args) {
+    auto result = cluster.kubectl(args);
+    INFO("kubectl " << args << "\n" << result.output);
+    REQUIRE(result.exit_code == 0);
+    return result;
+  }
+  void set_config(const std::map<std::string, std::string>& data) {
+    json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+               {"metadata", {{"name", "mps-config-all"}, {"namespace", kNs}}}, {"data", data}};
+    admin.apply(kube::resources::configmaps, cm, "test-user");
+  }
+  // The config hash every consumer's pod template carries ("" when they differ or lack one).
+  std::string consumer_hash() {
+    std::set<std::string> hashes;
+    for (const auto& name : kConsumers) {
+      auto ds = admin.find(kube::resources::daemonsets, {kNs, name, ""});
+      if (!ds) return "";
+      hashes.insert((*ds)["spec"]["template"]["metadata"].value("annotations", json::object()).value(kHashAnnotation, ""));
+    }
+    return hashes.size() == 1 ? *hashes.begin() : "";
+  }
+  std::string mounted_configmap(const std::string& ds_name) {
+    auto ds = admin.get(kube::resources::daemonsets, {kNs, ds_name, ""});
+    for (const auto& v : ds["spec"]["template"]["spec"].value("volumes", json::array())) {
+      if (v.contains("configMap")) return v["configMap"]["name"];
+    }
+    return "";
+  }
+  void rollout_all() {
+    for (const auto& name : kConsumers) {
+      auto result = cluster.kubectl("-n " + kNs + " rollout status daemonset/" + name + " --timeout=90s");
+      INFO(result.output << "\noperator log:\n" << op->log_tail());
+      REQUIRE(result.exit_code == 0);
+    }
+  }
+  json config_status() {
+    auto cp = admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
+    return cp.value("status", json::object()).value("config", json::object());
+  }
+  json condition(const std::string& type) {
+    auto cp = admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
+    for (const auto& c : cp.value("status", json::object()).value("conditions", json::array())) {
+      if (c["type"] == type) return c;
+    }
+    return json::object();
+  }
+  std::vector<std::string> snapshots() {
+    std::vector<std::string> names;
+    auto list = admin.list(kube::resources::configmaps, kNs,
+                           kube::ListOptions{.label_selector = "nvidia.com/device-plugin.config-source=mps-config-all"});
+    for (const auto& cm : list["items"]) names.push_back(cm["metadata"]["name"]);
+    return names;
+  }
+  bool has_event(const std::string& reason, const std::string& object) {
+    auto events = cluster.kubectl("get events -A --field-selector reason=" + reason + ",involvedObject.name=" + object);
+    return events.output.find(reason) != std::string::npos;
+  }
+};
+
+std::string hash_of(const std::map<std::string, std::string>& data) { return clusterpolicy::content_hash(data); }
+
+}  // namespace
+
+TEST_CASE("Config: the user guide's flow and an edit that rolls all consumers", "[config][integration]") {
+  ConfigEnvironment env;
+  env.kubectl("create -n " + kNs + " -f " + repo("examples/mps-config-all.yaml"));
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy -n gpu-operator --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  auto guide = env.admin.get(kube::resources::configmaps, {kNs, "mps-config-all", ""});
+  std::map<std::string, std::string> data;
+  for (auto it = guide["data"].begin(); it != guide["data"].end(); ++it) data[it.key()] = it.value();
+  const std::string first = hash_of(data);
+
+  INFO("operator log:\n" << env.op->log_tail());
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == first; }, std::chrono::seconds(30)));
+  const std::string first_snapshot = clusterpolicy::snapshot_name("mps-config-all", first);
+  for (const auto& name : kConsumers) CHECK(env.mounted_configmap(name) == first_snapshot);
+  auto snapshot = env.admin.get(kube::resources::configmaps, {kNs, first_snapshot, ""});
+  CHECK(snapshot["immutable"] == true);
+  CHECK(snapshot["data"] == guide["data"]);
+  env.rollout_all();
+  CHECK(testing::eventually([&] { return env.config_status().value("state", "") == "current"; }, std::chrono::seconds(20)));
+
+  // replicas: 4 -> 8 in the user's ConfigMap: no manual restart.
+  data["mps-any"] = mps_doc(8);
+  env.set_config(data);
+  const std::string second = hash_of(data);
+  CHECK(testing::eventually([&] { return env.consumer_hash() == second; }, std::chrono::seconds(30)));
+  for (const auto& name : kConsumers) {
+    CHECK(env.mounted_configmap(name) == clusterpolicy::snapshot_name("mps-config-all", second));
+  }
+  env.rollout_all();
+  CHECK(testing::eventually([&] { return env.has_event("ConfigRolledOut", "cluster-policy"); }, std::chrono::seconds(20)));
+  // The user's ConfigMap is never modified by the operator.
+  auto after = env.admin.get(kube::resources::configmaps, {kNs, "mps-config-all", ""});
+  CHECK(after["data"]["mps-any"] == mps_doc(8));
+}
+
+TEST_CASE("Config: invalid edits roll nothing and say why; a fix rolls", "[config][integration]") {
+  ConfigEnvironment env;
+  std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
+  env.set_config(data);
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  const std::string good = hash_of(data);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+
+  struct Bad {
+    const char* name;
+    std::string doc;
+    const char* expected;
+  };
+  const Bad bad[] = {
+      {"replicas 1", mps_doc(1), "number of replicas must be >= 2"},
+      {"renameByDefault under flags", "version: v1\nflags:\n  renameByDefault: true\n" + mps_doc(4).substr(12),
+       "renameByDefault"},
+      {"64 MPS replicas", mps_doc(64), "48"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.name << "\noperator log:\n" << env.op->log_tail());
+    env.set_config({{"mps-any", b.doc}});
+    CHECK(testing::eventually([&] {
+      auto c = env.condition("ConfigValid");
+      return c.value("status", "") == "False" && c.value("message", "").find(b.expected) != std::string::npos;
+    }, std::chrono::seconds(20)));
+    CHECK(env.condition("Error").value("status", "") == "True");
+    CHECK(env.condition("Error").value("reason", "") == "ConfigInvalid");
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    CHECK(env.consumer_hash() == good);  // nothing rolled
+    CHECK(env.config_status()["errors"].size() >= 1);
+  }
+  CHECK(env.has_event("ConfigInvalid", "mps-config-all"));
+  CHECK(env.has_event("ConfigInvalid", "cluster-policy"));
+  auto metrics = env.op->get(env.op->metrics_port(), "/metrics");
+  CHECK(metrics.find("clusterpolicy_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
+
+  // The fix rolls.
+  data["mps-any"] = mps_doc(6);
+  env.set_config(data);
+  CHECK(testing::eventually([&] { return env.consumer_hash() == hash_of(data); }, std::chrono::seconds(30)));
+  CHECK(testing::eventually([&] { return env.condition("ConfigValid").value("status", "") == "True"; },
+                            std::chrono::seconds(20)));
+}
+
+TEST_CASE("Config: a node selecting an unknown key is listed in status", "[config][integration]") {
+  ConfigEnvironment env;
+  env.set_config({{"mps-any", mps_doc(4)}});
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  env.kubectl("label node gpu-node-2 nvidia.com/device-plugin.config=mps-typo --overwrite");
+  CHECK(testing::eventually([&] {
+    auto listed = env.config_status().value("nodesSelectingUnknownKeys", json::object());
+    return listed.value("count", 0) == 1 && listed["first"][0] == "gpu-node-2=mps-typo";
+  }, std::chrono::seconds(20)));
+  CHECK(testing::eventually([&] { return env.has_event("NodeSelectsUnknownConfig", "cluster-policy"); },
+                            std::chrono::seconds(10)));
+}
+
+TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[config][integration]") {
+  ConfigEnvironment env;
+  std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
+  env.set_config(data);
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy nvidia.com/rollout-deadline=8s");
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  const std::string good = hash_of(data);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+  env.rollout_all();
+  REQUIRE(testing::eventually([&] { return env.config_status().value("state", "") == "current"; }, std::chrono::seconds(20)));
+
+  // The simulated kubelet crash-loops every pod of the next config.
+  std::map<std::string, std::string> broken = {{"mps-any", mps_doc(12)}};
+  const std::string bad = hash_of(broken);
+  REQUIRE(env.cluster.harness("fail-pods", "--annotation " + kHashAnnotation + "=" + bad).exit_code == 0);
+  env.set_config(broken);
+  CHECK(testing::eventually([&] { return env.consumer_hash() == bad; }, std::chrono::seconds(30)));
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(60)));
+  CHECK(env.condition("Error").value("reason", "") == "RolloutFailed");
+  CHECK(env.config_status()["failedHashes"][0] == bad);
+  CHECK(testing::eventually([&] { return env.has_event("RolloutFailed", "cluster-policy"); }, std::chrono::seconds(10)));
+  env.rollout_all();
+}
+
+TEST_CASE("Config: old snapshots are pruned to three", "[config][integration]") {
+  ConfigEnvironment env;
+  env.set_config({{"mps-any", mps_doc(2)}});
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  for (int replicas = 3; replicas <= 7; ++replicas) {
+    std::map<std::string, std::string> data = {{"mps-any", mps_doc(replicas)}};
+    env.set_config(data);
+    REQUIRE(testing::eventually([&] { return env.consumer_hash() == hash_of(data); }, std::chrono::seconds(30)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // distinct creation times
+  }
+  env.rollout_all();
+  CHECK(testing::eventually([&] { return env.snapshots().size() == 3; }, std::chrono::seconds(20)));
+  auto kept = env.snapshots();
+  CHECK(std::find(kept.begin(), kept.end(),
+                  clusterpolicy::snapshot_name("mps-config-all", hash_of({{"mps-any", mps_doc(7)}}))) != kept.end());
+}

@@ -1,0 +1,5 @@
+# Deployment artefacts (crds/, examples/, charts/.../files/*-rules.yaml, manifests/)
+# checked against the real API server.
+cpo_integration_test(crd crd_test.cpp)
+target_link_libraries(crd PRIVATE yaml-cpp)
+target_compile_definitions(crd PRIVATE CPO_REPO_DIR="${PROJECT_SOURCE_DIR}")

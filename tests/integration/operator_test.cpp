@@ -1,0 +1,268 @@
+// The operator end to end: the real binary, under the chart's RBAC, against a
+// real apiserver, kube-controller-manager (DaemonSet controller, garbage
+// collector) and the simulated kubelet. Each test case starts from no
+// ClusterPolicy and runs its own operator process.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "kube/client.hpp"
+#include "support/operator_process.hpp"
+#include "support/test_cluster.hpp"
+
+using namespace cpo;
+using cpo::testing::TestCluster;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kNs = "gpu-operator";
+const std::string kDevicePlugin = "nvidia-device-plugin-daemonset";
+const std::string kMps = "nvidia-device-plugin-mps-control-daemon";
+const std::string kGfd = "gpu-feature-discovery";
+
+std::string repo(const std::string& path) { return std::string(CPO_SOURCE_DIR) + "/" + path; }
+
+// Everything a test needs: CRD, namespace, RBAC, nodes, no ClusterPolicy left
+// over, and a running operator under the chart's identity.
+struct Environment {
+  const TestCluster& cluster = TestCluster::get();
+  kube::Client admin{cluster.admin_config()};
+  std::unique_ptr<testing::OperatorProcess> op;
+
+  explicit Environment(const std::vector<std::string>& operator_args = {}) {
+    run("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml"));
+    REQUIRE(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s").exit_code == 0);
+    if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) {
+      admin.create(kube::resources::namespaces, {{"metadata", {{"name", kNs}}}});
+    }
+    testing::grant_chart_rbac(cluster, kNs, "gpu-operator", "gpu-operator");
+    add_node("gpu-node-1", "nvidia.com/gpu.present=true nvidia.com/mps.capable=true");
+    add_node("gpu-node-2", "nvidia.com/gpu.present=true");
+    add_node("cpu-node-1", "");
+    cluster.kubectl("apply -f - <<'EOF'\napiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\nhandler: nvidia\nEOF");
+    remove_all_policies();
+    op = std::make_unique<testing::OperatorProcess>(
+        cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"), kNs, operator_args);
+  }
+  ~Environment() {
+    if (op) op->stop();
+    remove_all_policies();
+  }
+
+  testing::CommandResult run(const std::string& args, bool must_succeed = true) {
+    auto result = cluster.kubectl(args);
+    if (must_succeed) {
+      INFO("kubectl " << args << "\n" << result.output);
+      REQUIRE(result.exit_code == 0);
+    }
+    return result;
+  }
+  void add_node(const std::string& name, const std::string& labels) {
+    if (admin.find(kube::resources::nodes, {"", name, ""})) return;
+    auto result = cluster.harness("add-node", name + " " + labels);
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+  }
+  void remove_all_policies() {
+    cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true --timeout=60s");
+    // The garbage collector removes the operands; wait so tests do not see leftovers.
+    REQUIRE(testing::eventually([&] {
+      return admin.list(kube::resources::daemonsets, kNs)["items"].empty();
+    }, std::chrono::seconds(60)));
+  }
+  std::optional<json> daemonset(const std::string& name) {
+    return admin.find(kube::resources::daemonsets, {kNs, name, ""});
+  }
+  json wait_daemonset(const std::string& name) {
+    std::optional<json> ds;
+    INFO("waiting for DaemonSet " << name << "; operator log:\n" << op->log_tail());
+    REQUIRE(testing::eventually([&] { return (ds = daemonset(name)).has_value(); }, std::chrono::seconds(30)));
+    return *ds;
+  }
+  void rollout(const std::string& name) {
+    auto result = cluster.kubectl("-n " + kNs + " rollout status daemonset/" + name + " --timeout=90s");
+    INFO(result.output << "\noperator log:\n" << op->log_tail());
+    REQUIRE(result.exit_code == 0);
+  }
+  json policy(const std::string& name = "cluster-policy") {
+    return admin.get(kube::resources::clusterpolicies, {"", name, ""});
+  }
+  bool policy_state(const std::string& state, const std::string& name = "cluster-policy") {
+    auto p = admin.find(kube::resources::clusterpolicies, {"", name, ""});
+    return p && p->contains("status") && (*p)["status"].value("state", "") == state;
+  }
+  static const json* container(const json& ds, const std::string& name) {
+    for (const auto& c : ds["spec"]["template"]["spec"]["containers"]) {
+      if (c["name"] == name) return &c;
+    }
+    return nullptr;
+  }
+  static std::string env_value(const json& container, const std::string& name) {
+    for (const auto& e : container.value("env", json::array())) {
+      if (e["name"] == name) return e.value("value", "");
+    }
+    return "<unset>";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Operator: the example ClusterPolicy becomes three ready DaemonSets", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy.yaml"));
+  json dp = env.wait_daemonset(kDevicePlugin);
+  json mps = env.wait_daemonset(kMps);
+  json gfd = env.wait_daemonset(kGfd);
+
+  const json cp = env.policy();
+  for (const json* ds : {&dp, &mps, &gfd}) {
+    const auto& owner = (*ds)["metadata"]["ownerReferences"][0];
+    CHECK(owner["kind"] == "ClusterPolicy");
+    CHECK(owner["uid"] == cp["metadata"]["uid"]);
+    CHECK(owner["controller"] == true);
+    CHECK(owner["blockOwnerDeletion"] == true);
+    CHECK((*ds)["spec"]["template"]["spec"]["runtimeClassName"] == "nvidia");
+  }
+  const json* plugin = Environment::container(dp, "nvidia-device-plugin");
+  REQUIRE(plugin);
+  CHECK((*plugin)["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
+  CHECK(dp["spec"]["template"]["spec"]["nodeSelector"] == json({{"nvidia.com/gpu.deploy.device-plugin", "true"}}));
+  CHECK(mps["spec"]["template"]["spec"]["nodeSelector"]["nvidia.com/mps.capable"] == "true");
+  CHECK(mps["spec"]["template"]["spec"]["hostPID"] == true);
+
+  // The operator labelled the GPU nodes, and only those.
+  auto node = [&](const std::string& name) { return env.admin.get(kube::resources::nodes, {"", name, ""}); };
+  CHECK(testing::eventually([&] {
+    return node("gpu-node-1")["metadata"]["labels"].value("nvidia.com/gpu.deploy.device-plugin", "") == "true";
+  }));
+  CHECK(node("gpu-node-2")["metadata"]["labels"].value("nvidia.com/gpu.deploy.gpu-feature-discovery", "") == "true");
+  CHECK_FALSE(node("cpu-node-1")["metadata"]["labels"].contains("nvidia.com/gpu.deploy.device-plugin"));
+
+  env.rollout(kDevicePlugin);
+  env.rollout(kMps);
+  env.rollout(kGfd);
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(testing::eventually([&] { return env.policy_state("ready"); }, std::chrono::seconds(30)));
+  json status = env.policy()["status"];
+  CHECK(status["namespace"] == kNs);
+  CHECK(status["conditions"][0]["type"] == "Ready");
+  CHECK(status["conditions"][0]["status"] == "True");
+  CHECK(status["conditions"][1]["type"] == "Error");
+  CHECK(status["conditions"][1]["status"] == "False");
+  CHECK(status["operands"][kDevicePlugin]["available"] == 2);
+  CHECK(status["operands"][kMps]["available"] == 1);
+  auto printed = env.run("get clusterpolicies");
+  CHECK(printed.output.find("ready") != std::string::npos);
+
+  // What a user sees in `kubectl get events`.
+  CHECK(testing::eventually([&] {
+    auto events = env.cluster.kubectl("get events -n default --field-selector involvedObject.name=cluster-policy");
+    return events.output.find("Created") != std::string::npos;
+  }, std::chrono::seconds(15)));
+}
+
+TEST_CASE("Operator: kubectl patch of env and image rolls the DaemonSets", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.wait_daemonset(kDevicePlugin);
+  env.rollout(kDevicePlugin);
+  env.run("patch clusterpolicies.nvidia.com/cluster-policy --type merge -p "
+          "'{\"spec\":{\"devicePlugin\":{\"env\":[{\"name\":\"FAIL_ON_INIT_ERROR\",\"value\":\"false\"}],"
+          "\"repository\":\"registry.example/nvidia\",\"image\":\"k8s-device-plugin\",\"version\":\"v9.9.9\"}}}'");
+  CHECK(testing::eventually([&] {
+    auto ds = env.daemonset(kDevicePlugin);
+    const json* c = ds ? Environment::container(*ds, "nvidia-device-plugin") : nullptr;
+    return c && (*c)["image"] == "registry.example/nvidia/k8s-device-plugin:v9.9.9" &&
+           Environment::env_value(*c, "FAIL_ON_INIT_ERROR") == "false";
+  }, std::chrono::seconds(30)));
+  env.rollout(kDevicePlugin);
+  auto pods = env.run("-n " + kNs + " get pods -l app=" + kDevicePlugin +
+                      " -o jsonpath='{.items[*].spec.containers[0].image}'");
+  CHECK(pods.output.find("v9.9.9") != std::string::npos);
+  CHECK(pods.output.find("v0.17.1") == std::string::npos);
+}
+
+TEST_CASE("Operator: a deleted DaemonSet is recreated and a hand-edited image restored", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  json gfd = env.wait_daemonset(kGfd);
+  env.run("-n " + kNs + " delete daemonset " + kGfd + " --wait=false");
+  CHECK(testing::eventually([&] {
+    auto again = env.daemonset(kGfd);
+    return again && (*again)["metadata"]["uid"] != gfd["metadata"]["uid"];
+  }, std::chrono::seconds(30)));
+
+  json dp = env.wait_daemonset(kDevicePlugin);
+  const std::string image = (*Environment::container(dp, "nvidia-device-plugin"))["image"];
+  env.run("-n " + kNs + " set image daemonset/" + kDevicePlugin + " nvidia-device-plugin=evil.example/miner:1");
+  CHECK(testing::eventually([&] {
+    auto ds = env.daemonset(kDevicePlugin);
+    return ds && (*Environment::container(*ds, "nvidia-device-plugin"))["image"] == image;
+  }, std::chrono::seconds(30)));
+}
+
+TEST_CASE("Operator: kubectl rollout restart survives later reconciles", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.wait_daemonset(kDevicePlugin);
+  env.run("-n " + kNs + " rollout restart daemonset/" + kDevicePlugin);
+  // A spec change makes the operator apply the DaemonSet again.
+  env.run("patch clusterpolicies.nvidia.com/cluster-policy --type merge -p "
+          "'{\"spec\":{\"devicePlugin\":{\"env\":[{\"name\":\"AFTER_RESTART\",\"value\":\"1\"}]}}}'");
+  CHECK(testing::eventually([&] {
+    auto ds = env.daemonset(kDevicePlugin);
+    return ds && Environment::env_value(*Environment::container(*ds, "nvidia-device-plugin"), "AFTER_RESTART") == "1";
+  }, std::chrono::seconds(30)));
+  auto ds = env.daemonset(kDevicePlugin);
+  REQUIRE(ds);
+  CHECK((*ds)["spec"]["template"]["metadata"]["annotations"].contains("kubectl.kubernetes.io/restartedAt"));
+}
+
+TEST_CASE("Operator: idle for 30 seconds it issues no write request", "[operator][integration]") {
+  Environment env;  // no leader election: lease renewals would be writes
+  env.run("apply -f " + repo("examples/clusterpolicy.yaml"));
+  for (const auto& name : {kDevicePlugin, kMps, kGfd}) {
+    env.wait_daemonset(name);
+    env.rollout(name);
+  }
+  REQUIRE(testing::eventually([&] { return env.policy_state("ready"); }, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // last status write and events settle
+  const std::vector<std::string> writes = {"POST", "PUT", "PATCH", "DELETE"};
+  const double before = env.op->requests(writes);
+  REQUIRE(before > 0);  // it did write to get here: the metric is real
+  std::this_thread::sleep_for(std::chrono::seconds(30));
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(env.op->requests(writes) == before);
+}
+
+TEST_CASE("Operator: a second ClusterPolicy is ignored in writing and takes over when the first goes",
+          "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.wait_daemonset(kDevicePlugin);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // creationTimestamp has second resolution
+  env.run("apply -f - <<'EOF'\napiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata:\n  name: second-policy\nspec: {}\nEOF");
+  CHECK(testing::eventually([&] { return env.policy_state("ignored", "second-policy"); }, std::chrono::seconds(20)));
+  json ignored = env.policy("second-policy")["status"];
+  CHECK(ignored["conditions"][1]["message"].get<std::string>().find("\"cluster-policy\" is active") != std::string::npos);
+
+  env.run("delete clusterpolicies.nvidia.com/cluster-policy --wait=true");
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(testing::eventually([&] {
+    auto ds = env.daemonset(kDevicePlugin);
+    return ds && (*ds)["metadata"]["ownerReferences"][0]["name"] == "second-policy" &&
+           (*ds)["metadata"]["ownerReferences"].size() == 1;
+  }, std::chrono::seconds(60)));
+  CHECK(testing::eventually([&] { return !env.policy_state("ignored", "second-policy"); }, std::chrono::seconds(20)));
+}
+
+TEST_CASE("Operator: deleting the ClusterPolicy garbage-collects its DaemonSets", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.wait_daemonset(kDevicePlugin);
+  env.wait_daemonset(kGfd);
+  env.run("delete clusterpolicies.nvidia.com/cluster-policy");
+  CHECK(testing::eventually([&] { return env.admin.list(kube::resources::daemonsets, kNs)["items"].empty(); },
+                            std::chrono::seconds(60)));
+}

@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include "clusterpolicy/apply_diff.hpp"
+
+using namespace cpo::clusterpolicy;
+using json = nlohmann::json;
+
+TEST_CASE("contains: what we declare must be present with equal values", "[apply_diff]") {
+  json live = json::parse(R"({
+    "metadata": {"name": "ds", "labels": {"app": "x", "extra": "y"}, "resourceVersion": "7"},
+    "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}},
+      "spec": {"containers": [{"name": "c", "image": "a:1", "imagePullPolicy": "IfNotPresent",
+        "terminationMessagePath": "/dev/termination-log",
+        "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}}}})");
+  struct Case {
+    const char* name;
+    json desired;
+    bool expected;
+    const char* difference;
+  };
+  const Case cases[] = {
+      {"a subset", json::parse(R"({"metadata": {"labels": {"app": "x"}}})"), true, ""},
+      {"defaults the server added are ignored",
+       json::parse(R"({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "a:1"}]}}}})"), true, ""},
+      {"an image edited by hand is drift",
+       json::parse(R"({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "a:2"}]}}}})"), false,
+       "spec.template.spec.containers[0].image"},
+      {"a missing label", json::parse(R"({"metadata": {"labels": {"app": "x", "new": "1"}}})"), false,
+       "metadata.labels.new"},
+      {"a list of another length",
+       json::parse(R"({"spec": {"template": {"spec": {"containers": [{"name": "c"}, {"name": "d"}]}}}})"), false,
+       "spec.template.spec.containers"},
+      {"canonical quantities are equal",
+       json::parse(R"({"spec": {"template": {"spec": {"containers": [{"name": "c",
+          "resources": {"limits": {"cpu": "1000m", "memory": "1024Mi"}}}]}}}})"), true, ""},
+      {"different quantities differ",
+       json::parse(R"({"spec": {"template": {"spec": {"containers": [{"name": "c",
+          "resources": {"limits": {"cpu": "500m"}}}]}}}})"), false,
+       "spec.template.spec.containers[0].resources.limits.cpu"},
+      {"an empty object we declare may be absent", json::parse(R"({"spec": {"selector": {}}})"), true, ""},
+      {"a type change", json::parse(R"({"metadata": {"name": 5}})"), false, "metadata.name"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    CHECK(contains(live, c.desired) == c.expected);
+    CHECK(first_difference(live, c.desired) == c.difference);
+  }
+}
+
+TEST_CASE("contains: strings that are not quantities compare exactly", "[apply_diff]") {
+  CHECK_FALSE(contains(json("1"), json("01x")));
+  CHECK(contains(json("true"), json("true")));
+  CHECK_FALSE(contains(json("true"), json(true)));
+  CHECK(contains(json(2), json(2.0)));
+  CHECK(contains(json("2"), json(2)));  // a quantity written as a number
+}
+
+TEST_CASE("merge_patch_between turns one status into another", "[apply_diff]") {
+  json from = json::parse(R"({"state": "notReady", "operands": {"a": {"ready": 0}, "gone": {"ready": 1}},
+                               "conditions": [{"type": "Ready"}], "old": 1})");
+  json to = json::parse(R"({"state": "ready", "operands": {"a": {"ready": 1}},
+                             "conditions": [{"type": "Ready"}, {"type": "Error"}], "new": true})");
+  json patch = merge_patch_between(from, to);
+  CHECK(patch == json::parse(R"({"state": "ready", "operands": {"a": {"ready": 1}, "gone": null},
+                                 "conditions": [{"type": "Ready"}, {"type": "Error"}], "old": null, "new": true})"));
+  json applied = from;
+  applied.merge_patch(patch);
+  CHECK(applied == to);
+  CHECK(merge_patch_between(to, to).empty());
+}
