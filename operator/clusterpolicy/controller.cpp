@@ -1,6 +1,7 @@
 #include "clusterpolicy/controller.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -415,6 +416,13 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   // Apply what differs from the caches.
   const std::string active_uid = active["metadata"].value("uid", "");
   std::set<std::pair<std::string, std::string>> desired_keys;  // (kind, key)
+  struct Pending {
+    const nlohmann::json* object;
+    const kube::Resource* resource;
+    runtime::ObjectPtr live;
+  };
+  std::vector<Pending> prerequisites;  // ServiceAccounts and RBAC the pods need
+  std::vector<Pending> daemonsets;
   for (const auto& object : rendered.objects) {
     const std::string kind = object["kind"];
     auto [informer, resource] = c.owned(kind);
@@ -422,21 +430,38 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     desired_keys.insert({kind, key});
     auto live = informer->store().get(key);
     if (live && contains(*live, comparable(object))) continue;
-    const std::string what = kind + " " + key;
+    (kind == "DaemonSet" ? daemonsets : prerequisites).push_back({&object, resource, live});
+  }
+  // One apply; returns the error text ("" on success).
+  auto apply_one = [&](const Pending& p) -> std::string {
+    const std::string what = (*p.object)["kind"].get<std::string>() + " " + runtime::object_key(*p.object);
     try {
-      client_.apply(*resource, object, options_.field_manager, /*force=*/true);
-      if (live) {
-        std::string field = first_difference(*live, comparable(object));
+      client_.apply(*p.resource, *p.object, options_.field_manager, /*force=*/true);
+      if (p.live) {
+        std::string field = first_difference(*p.live, comparable(*p.object));
         spdlog::info("updated {} ({} differed)", what, field);
         events_.record(active, runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")");
       } else {
         spdlog::info("created {}", what);
         events_.record(active, runtime::EventType::Normal, "Created", "Created " + what);
       }
+      return {};
     } catch (const kube::ApiError& e) {
-      errors.push_back(what + ": " + e.message());
       events_.record(active, runtime::EventType::Warning, "ApplyFailed", "Applying " + what + " failed: " + e.message());
+      return what + ": " + e.message();
+    } catch (const std::exception& e) {
+      return what + ": " + e.what();
     }
+  };
+  for (const auto& p : prerequisites) {
+    if (auto error = apply_one(p); !error.empty()) errors.push_back(error);
+  }
+  // The DaemonSets are independent of each other: applied in parallel, so a
+  // config change reaches every consumer in about one write's time.
+  std::vector<std::future<std::string>> applies;
+  for (const auto& p : daemonsets) applies.push_back(std::async(std::launch::async, apply_one, std::cref(p)));
+  for (auto& f : applies) {
+    if (auto error = f.get(); !error.empty()) errors.push_back(error);
   }
   // Remove what this policy owns but no longer wants (an operand disabled).
   for (auto* informer : c.owned_informers()) {

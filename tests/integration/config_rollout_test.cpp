@@ -166,7 +166,7 @@ TEST_CASE("Config: the user guide's flow and an edit that rolls all consumers", 
   CHECK(after["data"]["mps-any"] == mps_doc(8));
 }
 
-TEST_CASE("Config: invalid edits roll nothing and say why; a fix rolls", "[config][integration]") {
+TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[config][integration]") {
   ConfigEnvironment env;
   std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
   env.set_config(data);

@@ -623,10 +623,10 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
   YAML::Node container = pod["containers"][0];
   CHECK(yaml_to_json(container["args"]) ==
         json::array({"run", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
-                     "--log-format=text"}));
+                     "--log-format=text", "--rollout-deadline=10m"}));
   std::set<std::string> env;
   for (const auto& e : container["env"]) env.insert(e["name"].as<std::string>());
-  CHECK(env == std::set<std::string>{"OPERATOR_NAMESPACE", "DEVICE_PLUGIN_IMAGE", "GFD_IMAGE"});
+  CHECK(env == std::set<std::string>{"POD_NAME", "OPERATOR_NAMESPACE", "DEVICE_PLUGIN_IMAGE", "GFD_IMAGE"});
   CHECK(container["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/healthz");
   CHECK(container["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/readyz");
   CHECK(container["securityContext"]["readOnlyRootFilesystem"].as<bool>());

@@ -104,7 +104,7 @@ TEST_CASE("ConfigMap create, get, list, update, patch and delete", "[kube][integ
   }
 }
 
-TEST_CASE("A stale update is a Conflict; delete preconditions are honoured", "[kube][integration]") {
+TEST_CASE("A stale update is a Conflict and delete preconditions are honoured", "[kube][integration]") {
   Client client(TestCluster::get().admin_config());
   testing::ScopedNamespace ns(client, "conflict");
   json first = client.create(resources::configmaps, configmap(ns.name(), "cm", {{"v", "1"}}));

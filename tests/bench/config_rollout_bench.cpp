@@ -1,0 +1,188 @@
+// Benchmark: how long from a device-plugin ConfigMap edit until every consumer
+// DaemonSet's pod template carries the new config hash, against the real
+// apiserver, beside the apiserver's own round trip for one ConfigMap write
+// measured in the same run. Prints figures; asserts nothing about time.
+//
+// It also checks the write budget of an edit: exactly one snapshot created and
+// one template change per DaemonSet.
+//
+//   CPO_TEST_CLUSTER=DIR bench_config_rollout [EDITS]     (default 120 edits)
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "clusterpolicy/snapshot.hpp"
+#include "kube/client.hpp"
+#include "runtime/informer.hpp"
+#include "support/operator_process.hpp"
+#include "support/test_cluster.hpp"
+
+using namespace cpo;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kNs = "gpu-operator";
+const std::vector<std::string> kConsumers = {"nvidia-device-plugin-daemonset", "nvidia-device-plugin-mps-control-daemon",
+                                             "gpu-feature-discovery"};
+
+void must(const testing::CommandResult& result, const std::string& what) {
+  if (result.exit_code != 0) throw std::runtime_error(what + ": " + result.output);
+}
+
+std::string doc(int edit) {
+  return "version: v1\n# edit " + std::to_string(edit) + "\nsharing:\n  mps:\n    resources:\n    - name: nvidia.com/gpu\n"
+         "      replicas: " + std::to_string(2 + edit % 40) + "\n";
+}
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  if (values.empty()) return 0;
+  std::size_t index = static_cast<std::size_t>(p * (values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int edits = argc > 1 ? std::atoi(argv[1]) : 120;
+  const auto& cluster = testing::TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+
+  // The same setting as the end-to-end tests: CRD, namespace, chart RBAC, GPU nodes.
+  must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/crds/nvidia.com_clusterpolicies.yaml"), "CRD");
+  must(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s"), "CRD");
+  if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) admin.create(kube::resources::namespaces, {{"metadata", {{"name", kNs}}}});
+  testing::grant_chart_rbac(cluster, kNs, "gpu-operator", "gpu-operator");
+  for (const char* node : {"bench-gpu-1", "bench-gpu-2"}) {
+    if (!admin.find(kube::resources::nodes, {"", node, ""})) {
+      must(cluster.harness("add-node", std::string(node) + " nvidia.com/gpu.present=true nvidia.com/mps.capable=true"), "node");
+    }
+  }
+  cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true");
+
+  std::cerr << "bench: starting the operator\n";
+  testing::OperatorProcess op(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"), kNs,
+                              {"--log-level=warn"});
+
+  // Watch the consumers: note when all three templates carry a given hash.
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::map<std::string, std::string> template_hash;
+  std::map<std::string, long> generation;
+  std::atomic<int> snapshots_created{0};
+  runtime::Informer daemonsets(admin, kube::resources::daemonsets, {.ns = kNs});
+  auto note = [&](const runtime::ObjectPtr& ds) {
+    std::lock_guard lock(mutex);
+    const std::string name = (*ds)["metadata"]["name"];
+    template_hash[name] = (*ds)["spec"]["template"]["metadata"].value("annotations", json::object())
+                              .value("nvidia.com/device-plugin.config-hash", "");
+    generation[name] = (*ds)["metadata"].value("generation", 0L);
+    cv.notify_all();
+  };
+  daemonsets.add_handler({note, [&](const runtime::ObjectPtr&, const runtime::ObjectPtr& ds) { note(ds); }, nullptr});
+  runtime::Informer snapshots(admin, kube::resources::configmaps,
+                              {.ns = kNs, .label_selector = "nvidia.com/device-plugin.config-source=bench-config"});
+  snapshots.add_handler({[&](const runtime::ObjectPtr&) { ++snapshots_created; }, nullptr, nullptr});
+  daemonsets.start();
+  snapshots.start();
+  daemonsets.wait_for_sync(std::chrono::seconds(10));
+  snapshots.wait_for_sync(std::chrono::seconds(10));
+
+  auto all_carry = [&](const std::string& hash) {
+    for (const auto& name : kConsumers) {
+      auto it = template_hash.find(name);
+      if (it == template_hash.end() || it->second != hash) return false;
+    }
+    return true;
+  };
+  auto wait_for_hash = [&](const std::string& hash) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return all_carry(hash); });
+  };
+  auto set_config = [&](int edit) {
+    json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+               {"metadata", {{"name", "bench-config"}, {"namespace", kNs}}}, {"data", {{"mps", doc(edit)}}}};
+    admin.apply(kube::resources::configmaps, cm, "bench");
+    return clusterpolicy::content_hash({{"mps", doc(edit)}});
+  };
+
+  std::cerr << "bench: caches synced; rolling out the first config\n";
+  // The starting point: a config rolled out.
+  std::string hash = set_config(0);
+  must(cluster.kubectl("apply -f - <<'EOF'\napiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata:\n  name: cluster-policy\n"
+                       "spec:\n  devicePlugin:\n    config: {name: bench-config, default: mps}\nEOF"),
+       "ClusterPolicy");
+  if (!wait_for_hash(hash)) {
+    std::cerr << "the first config never reached the DaemonSets; operator log:\n" << op.log_tail();
+    return 1;
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::map<std::string, long> generation_before;
+  {
+    std::lock_guard lock(mutex);
+    generation_before = generation;
+  }
+  const int snapshots_before = snapshots_created;
+  admin.apply(kube::resources::configmaps,
+              {{"metadata", {{"name", "bench-probe"}, {"namespace", kNs}}}, {"data", {{"n", "0"}}}}, "bench");
+
+  std::cerr << "bench: " << edits << " edits\n";
+  std::vector<double> rtt_ms, from_ack_ms, from_send_ms;
+  for (int edit = 1; edit <= edits; ++edit) {
+    // The apiserver's round trip for one ConfigMap write (etcd's fsync dominates it).
+    auto p0 = Clock::now();
+    admin.patch(kube::resources::configmaps, {kNs, "bench-probe", ""}, kube::PatchType::Merge,
+                {{"data", {{"n", std::to_string(edit)}}}});
+    rtt_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - p0).count());
+
+    auto sent = Clock::now();
+    hash = set_config(edit);
+    auto acknowledged = Clock::now();
+    if (!wait_for_hash(hash)) {
+      std::lock_guard lock(mutex);
+      for (const auto& [name, h] : template_hash) std::cerr << "  " << name << " carries " << h.substr(0, 10) << "\n";
+      std::cerr << "edit " << edit << " (" << hash.substr(0, 10) << ") never reached every DaemonSet\n" << op.log_tail();
+      return 1;
+    }
+    auto done = Clock::now();
+    from_ack_ms.push_back(std::chrono::duration<double, std::milli>(done - acknowledged).count());
+    from_send_ms.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // status, events, pruning settle
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  const double rtt50 = percentile(rtt_ms, 0.5), rtt99 = percentile(rtt_ms, 0.99);
+  const double ack50 = percentile(from_ack_ms, 0.5), ack99 = percentile(from_ack_ms, 0.99);
+  std::printf("config rollout benchmark: %d ConfigMap edits, 3 consumer DaemonSets, 2 nodes\n", edits);
+  std::printf("  one ConfigMap write (apiserver round trip): p50 %7.2f ms   p99 %7.2f ms\n", rtt50, rtt99);
+  std::printf("  edit acknowledged -> all templates carry the new hash: p50 %7.2f ms (%.2fx)   p99 %7.2f ms (%.2fx)\n",
+              ack50, ack50 / rtt50, ack99, ack99 / rtt99);
+  std::printf("  edit sent -> all templates carry the new hash:         p50 %7.2f ms (%.2fx)   p99 %7.2f ms (%.2fx)\n",
+              percentile(from_send_ms, 0.5), percentile(from_send_ms, 0.5) / rtt50, percentile(from_send_ms, 0.99),
+              percentile(from_send_ms, 0.99) / rtt99);
+  std::printf("  targets: p50 <= 2.5x and p99 <= 4x the single-write round trip (from the acknowledged edit)\n");
+
+  int status = 0;
+  std::printf("  snapshots created: %d for %d edits\n", snapshots_created - snapshots_before, edits);
+  if (snapshots_created - snapshots_before != edits) status = 1;
+  daemonsets.stop();  // no handler runs after this: the maps are ours
+  snapshots.stop();
+  for (const auto& name : kConsumers) {
+    long changes = generation[name] - generation_before[name];
+    std::printf("  %s: %ld template changes for %d edits\n", name.c_str(), changes, edits);
+    if (changes != edits) status = 1;
+  }
+  std::fflush(stdout);
+  op.stop();
+  cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true");
+  cluster.kubectl("-n " + kNs + " delete configmap bench-config bench-probe --ignore-not-found");
+  if (status != 0) std::printf("  WRITE BUDGET EXCEEDED\n");
+  return status;
+}
