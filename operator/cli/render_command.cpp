@@ -6,7 +6,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/render.hpp"
+#include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
 #include "clusterpolicy/yaml_json.hpp"
 
@@ -50,16 +52,42 @@ int render_command(const std::vector<std::string>& args) {
     inputs.images = {device_plugin_image, gfd_image};
     inputs.runtime_class_exists = runtime_class;
     auto spec = clusterpolicy::parse_spec(inputs.cluster_policy.value("spec", nlohmann::json::object()));
+    std::vector<nlohmann::json> extra;
     if (!spec.device_plugin.config_name.empty()) {
       if (config_map_file.empty()) {
         std::cerr << "note: spec.devicePlugin.config.name is \"" << spec.device_plugin.config_name
-                  << "\"; without --config-map the ConfigMap is assumed to exist\n";
+                  << "\"; without --config-map the ConfigMap itself is mounted and no content hash is stamped\n";
+        inputs.config = clusterpolicy::ConfigSource{spec.device_plugin.config_name, ""};
+      } else {
+        // As the controller does: validate, snapshot, mount the snapshot.
+        auto cm = clusterpolicy::yaml_to_json(read_input(config_map_file));
+        if (!cm.is_object() || cm.value("kind", "") != "ConfigMap") {
+          std::cerr << config_map_file << ": not a ConfigMap manifest (kind: ConfigMap)\n";
+          return 1;
+        }
+        auto data = clusterpolicy::configmap_data(cm);
+        clusterpolicy::ValidationContext context;
+        context.mig_strategy_override = spec.mig_strategy;
+        std::optional<std::string> default_key;
+        if (!spec.device_plugin.config_default.empty()) default_key = spec.device_plugin.config_default;
+        auto result = clusterpolicy::validate_configmap(data, default_key, {}, context, spec.device_plugin.config_name);
+        for (const auto& problem : result.problems) {
+          std::cerr << (problem.severity == clusterpolicy::Severity::Error ? "error: " : "warning: ")
+                    << clusterpolicy::format(problem) << "\n";
+        }
+        if (!result.ok()) {
+          std::cerr << config_map_file << ": invalid; the operator would keep the consumers on their last good snapshot\n";
+          return 1;
+        }
+        auto snapshot = clusterpolicy::render_snapshot(spec.device_plugin.config_name, data, ns, inputs.cluster_policy);
+        inputs.config = clusterpolicy::ConfigSource{snapshot["metadata"]["name"], clusterpolicy::content_hash(data)};
+        extra.push_back(std::move(snapshot));
       }
-      inputs.config = clusterpolicy::ConfigSource{spec.device_plugin.config_name, ""};
     }
     auto rendered = clusterpolicy::render(inputs);
     for (const auto& note : rendered.notes) std::cerr << "note: " << note << "\n";
-    std::cout << clusterpolicy::to_yaml_documents(rendered.objects);
+    extra.insert(extra.end(), rendered.objects.begin(), rendered.objects.end());
+    std::cout << clusterpolicy::to_yaml_documents(extra);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << file << ": " << e.what() << "\n";

@@ -47,9 +47,10 @@ std::optional<double> quantity_value(const std::string& text) {
   }
 }
 
-bool scalars_equal(const nlohmann::json& live, const nlohmann::json& desired) {
+bool scalars_equal(const nlohmann::json& live, const nlohmann::json& desired, bool quantity) {
   if (live == desired) return true;
   if (live.is_number() && desired.is_number()) return live.get<double>() == desired.get<double>();
+  if (!quantity) return false;
   // Quantities: the API server canonicalises them ("1000m" → "1", 2 → "2").
   auto as_quantity = [](const nlohmann::json& v) -> std::optional<double> {
     if (v.is_string()) return quantity_value(v.get<std::string>());
@@ -64,7 +65,10 @@ bool scalars_equal(const nlohmann::json& live, const nlohmann::json& desired) {
   return false;
 }
 
-std::string difference(const nlohmann::json& live, const nlohmann::json& desired, const std::string& path) {
+// `quantities`: inside resources.limits / resources.requests, where the API
+// server rewrites quantities into canonical form.
+std::string difference(const nlohmann::json& live, const nlohmann::json& desired, const std::string& path,
+                       bool quantities = false, const std::string& parent_key = {}) {
   if (desired.is_object()) {
     if (!live.is_object()) return path.empty() ? "(root)" : path;
     for (auto it = desired.begin(); it != desired.end(); ++it) {
@@ -75,18 +79,19 @@ std::string difference(const nlohmann::json& live, const nlohmann::json& desired
         if (it->is_null() || (it->is_object() && it->empty()) || (it->is_array() && it->empty())) continue;
         return child;
       }
-      if (auto d = difference(*found, *it, child); !d.empty()) return d;
+      bool child_quantities = quantities || (parent_key == "resources" && (it.key() == "limits" || it.key() == "requests"));
+      if (auto d = difference(*found, *it, child, child_quantities, it.key()); !d.empty()) return d;
     }
     return {};
   }
   if (desired.is_array()) {
     if (!live.is_array() || live.size() != desired.size()) return path;
     for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (auto d = difference(live[i], desired[i], path + "[" + std::to_string(i) + "]"); !d.empty()) return d;
+      if (auto d = difference(live[i], desired[i], path + "[" + std::to_string(i) + "]", quantities); !d.empty()) return d;
     }
     return {};
   }
-  return scalars_equal(live, desired) ? std::string{} : (path.empty() ? "(root)" : path);
+  return scalars_equal(live, desired, quantities) ? std::string{} : (path.empty() ? "(root)" : path);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ namespace cpo::clusterpolicy {
 // True when `live` holds every field of `desired` with an equal value. Objects
 // are compared key by key (extra keys in `live` are fine); lists must have the
 // same length and each element must be contained in the live element at the
-// same position; scalars must be equal (quantities and numbers are compared
-// in their canonical forms, so "1000m" equals "1" and 2 equals 2.0).
+// same position; scalars must be equal (numbers by value, so 2 equals 2.0, and
+// under resources.limits/requests quantities by value, so "1000m" equals "1").
 bool contains(const nlohmann::json& live, const nlohmann::json& desired);
 
 // The first path where `live` does not contain `desired` ("" when it does),

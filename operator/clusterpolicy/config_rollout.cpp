@@ -54,27 +54,34 @@ RolloutRecord RolloutRecord::from_status(const nlohmann::json& c) {
   return r;
 }
 
+namespace {
+
+std::optional<ConfigSource> snapshot_of(const ConfigInputs& in, const std::string& hash) {
+  if (hash.empty() || !in.snapshot_names.count(snapshot_name(in.source_name, hash))) return std::nullopt;
+  return ConfigSource{snapshot_name(in.source_name, hash), hash};
+}
+
+}  // namespace
+
+std::optional<ConfigSource> last_good_source(const ConfigInputs& in) {
+  // What the pods run is the safest (nothing restarts), unless it is a config
+  // that failed, or the consumers disagree (a rollback half applied).
+  std::set<std::string> deployed;
+  for (const auto& c : in.consumers) {
+    if (!c.template_hash.empty()) deployed.insert(c.template_hash);
+  }
+  const auto& failed = in.record.failed_hashes;
+  if (deployed.size() == 1 && std::find(failed.begin(), failed.end(), *deployed.begin()) == failed.end()) {
+    if (auto source = snapshot_of(in, *deployed.begin())) return source;
+  }
+  return snapshot_of(in, in.record.applied_hash);
+}
+
 ConfigDecision decide_config(const ConfigInputs& in) {
   ConfigDecision d;
   d.record = in.record;
-
-  // What the consumers run now, and the last good config to fall back on.
-  std::string deployed;
-  for (const auto& c : in.consumers) {
-    if (!c.template_hash.empty()) {
-      deployed = c.template_hash;
-      break;
-    }
-  }
-  auto snapshot_of = [&](const std::string& hash) -> std::optional<ConfigSource> {
-    if (hash.empty() || !in.snapshot_names.count(snapshot_name(in.source_name, hash))) return std::nullopt;
-    return ConfigSource{snapshot_name(in.source_name, hash), hash};
-  };
-  auto keep_last_good = [&]() {
-    // What the pods run is the safest: nothing restarts.
-    d.source = snapshot_of(deployed);
-    if (!d.source) d.source = snapshot_of(in.record.applied_hash);
-  };
+  auto snapshot_of = [&](const std::string& hash) { return cpo::clusterpolicy::snapshot_of(in, hash); };
+  auto keep_last_good = [&]() { d.source = last_good_source(in); };
   auto kept_text = [&]() {
     return d.source ? "the consumers keep snapshot " + d.source->configmap_name
                     : std::string("the consumers run without config-manager until a valid config exists");
@@ -195,8 +202,11 @@ nlohmann::json config_status(const ConfigInputs& in, const ConfigDecision& d) {
   for (const auto& p : d.problems) (p.severity == Severity::Error ? errors : warnings).push_back(format(p));
   nlohmann::json consumers = nlohmann::json::object();
   for (const auto& c : in.consumers) {
+    // In effect: what the pods run — the template's config once its rollout is
+    // complete, else the last config rolled out everywhere.
+    const std::string in_effect = c.rolled_out ? c.template_hash : d.record.applied_hash;
     consumers[c.name] = {{"desiredHash", d.source ? short_hash(d.source->content_hash) : ""},
-                         {"templateHash", short_hash(c.template_hash)},
+                         {"inEffectHash", short_hash(in_effect)},
                          {"updated", c.updated},
                          {"available", c.available},
                          {"desired", c.desired}};

@@ -89,6 +89,10 @@ struct ConfigDecision {
 
 ConfigDecision decide_config(const ConfigInputs& in);
 
+// The snapshot to fall back on: what the consumers run, unless that config
+// failed before, else the last one rolled out everywhere (unset: none exists).
+std::optional<ConfigSource> last_good_source(const ConfigInputs& in);
+
 // The status.config block for a decision.
 nlohmann::json config_status(const ConfigInputs& in, const ConfigDecision& decision);
 

@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kReconcileKey = "cluster-policy";
 constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=clusterpolicy-operator";
+constexpr const char* kAppliedDigestAnnotation = "clusterpolicy.nvidia.com/applied-digest";
 
 // Labels the node cache keeps: the operator reads nothing else of a Node.
 bool node_label_kept(const std::string& key) {
@@ -77,6 +78,26 @@ nlohmann::json config_condition(const ConfigDecision& decision, const StatusInpu
           {"lastTransitionTime", since}, {"observedGeneration", status.generation}};
 }
 
+// The first few errors and how many more: a status message stays readable and
+// far below the API's size limit whatever the cluster's size.
+std::string summarize(const std::vector<std::string>& errors) {
+  constexpr std::size_t kShown = 5;
+  std::string message;
+  for (std::size_t i = 0; i < errors.size() && i < kShown; ++i) message += (i ? "; " : "") + errors[i];
+  if (errors.size() > kShown) message += "; and " + std::to_string(errors.size() - kShown) + " more (see the operator's log)";
+  return message;
+}
+
+// Stamps the digest of what is applied onto the object: a field the render stops
+// declaring changes the digest, so the apply that removes it is not skipped.
+void stamp_digest(nlohmann::json& object) {
+  auto& annotations = object["metadata"]["annotations"];
+  if (!annotations.is_object()) annotations = nlohmann::json::object();
+  annotations.erase(kAppliedDigestAnnotation);
+  const std::string digest = sha256_hex(object.dump()).substr(0, 16);
+  object["metadata"]["annotations"][kAppliedDigestAnnotation] = digest;
+}
+
 }  // namespace
 
 struct ClusterPolicyController::Caches {
@@ -119,18 +140,19 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
-  auto watch = [&](const kube::Resource& resource, runtime::InformerOptions informer_options) {
+  auto watch = [&](const kube::Resource& resource, runtime::InformerOptions informer_options,
+                   const runtime::EventHandler& handler) {
     auto& informer = manager.add_informer(resource, std::move(informer_options));
-    informer.add_handler(any_change);
+    informer.add_handler(handler);
     return &informer;
   };
-  c.policies = watch(kube::resources::clusterpolicies, {});
-  c.daemonsets = watch(kube::resources::daemonsets, {.ns = options_.ns, .label_selector = kManagedBySelector});
-  c.serviceaccounts = watch(kube::resources::serviceaccounts, {.ns = options_.ns, .label_selector = kManagedBySelector});
-  c.clusterroles = watch(kube::resources::clusterroles, {.label_selector = kManagedBySelector});
-  c.clusterrolebindings = watch(kube::resources::clusterrolebindings, {.label_selector = kManagedBySelector});
-  c.runtimeclasses = watch(kube::resources::runtimeclasses, {.metadata_only = true});
-  c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns});
+  c.policies = watch(kube::resources::clusterpolicies, {}, any_change);
+  c.daemonsets = watch(kube::resources::daemonsets, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
+  c.serviceaccounts = watch(kube::resources::serviceaccounts, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
+  c.clusterroles = watch(kube::resources::clusterroles, {.label_selector = kManagedBySelector}, any_change);
+  c.clusterrolebindings = watch(kube::resources::clusterrolebindings, {.label_selector = kManagedBySelector}, any_change);
+  c.runtimeclasses = watch(kube::resources::runtimeclasses, {.metadata_only = true}, any_change);
+  c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns}, any_change);
 
   // Nodes: metadata only, and only the labels the operator reads, so the cache
   // costs bytes per node whatever the size of the Node objects.
@@ -149,7 +171,15 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                                          {"labels", std::move(kept)}}}};
     node = std::move(slim);
   };
-  c.nodes = watch(kube::resources::nodes, std::move(node_options));
+  // A node matters when it comes, goes, or its kept labels change; heartbeats
+  // (a new resourceVersion, same labels) do not cost a reconcile.
+  runtime::EventHandler node_change{
+      [enqueue](const runtime::ObjectPtr&) { enqueue(); },
+      [enqueue](const runtime::ObjectPtr& old_node, const runtime::ObjectPtr& new_node) {
+        if ((*old_node)["metadata"]["labels"] != (*new_node)["metadata"]["labels"]) enqueue();
+      },
+      [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
+  c.nodes = watch(kube::resources::nodes, std::move(node_options), node_change);
 }
 
 ClusterPolicyController::~ClusterPolicyController() = default;
@@ -195,7 +225,7 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   }
   for (const auto& cm : c.configmaps->store().list()) {
     const auto& labels = (*cm)["metadata"].value("labels", nlohmann::json::object());
-    if (labels.value(kSnapshotSourceLabel, "") != in.source_name) continue;
+    if (labels.value(kSnapshotSourceLabel, "") != snapshot_source_label(in.source_name)) continue;
     const std::string name = (*cm)["metadata"]["name"];
     in.snapshot_names.insert(name);
     if (!in.record.applied_hash.empty() && name == snapshot_name(in.source_name, in.record.applied_hash)) {
@@ -213,7 +243,9 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
       const auto& meta = (*ds)["spec"]["template"].value("metadata", nlohmann::json::object());
       state.template_hash = meta.value("annotations", nlohmann::json::object()).value(kConfigHashAnnotation, "");
       auto readiness = operand_readiness(name, ds.get());
-      state.rolled_out = readiness.ready;
+      // Rolled out means the pods run this template: for OnDelete DaemonSets
+      // "ready" alone would not say so.
+      state.rolled_out = readiness.ready && readiness.updated == readiness.desired;
       state.updated = readiness.updated;
       state.available = readiness.available;
       state.desired = readiness.desired;
@@ -288,7 +320,8 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
   }
   if (!decision.record.applied_hash.empty()) referenced.push_back(snapshot_name(in.source_name, decision.record.applied_hash));
   for (const auto& cm : c.configmaps->store().list()) {
-    if ((*cm)["metadata"].value("labels", nlohmann::json::object()).value(kSnapshotSourceLabel, "") == in.source_name) {
+    if ((*cm)["metadata"].value("labels", nlohmann::json::object()).value(kSnapshotSourceLabel, "") ==
+        snapshot_source_label(in.source_name)) {
       snapshots.push_back(*cm);
     }
   }
@@ -390,28 +423,38 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       config = gather_config_inputs(active, *spec, now);
       decision = decide_config(*config);
       records_[active["metadata"].value("uid", "")] = decision->record;
+      // The snapshot goes first: the DaemonSets about to be applied mount it. If
+      // it cannot be created, the consumers stay on the last good one.
+      if (decision->create_snapshot && decision->source && config->source_data) {
+        try {
+          client_.create(kube::resources::configmaps,
+                         render_snapshot(config->source_name, *config->source_data, options_.ns, active),
+                         {options_.field_manager});
+          spdlog::info("created config snapshot {}/{}", options_.ns, decision->source->configmap_name);
+        } catch (const kube::ApiError& e) {
+          if (!e.is_already_exists()) {
+            errors.push_back("creating snapshot " + decision->source->configmap_name + ": " + e.message());
+            decision->source = last_good_source(*config);
+          }
+        }
+      }
       inputs.config = decision->source;
     }
     rendered = render(inputs);
   } catch (const SpecError& e) {
     status_in.failure = Failure{"InvalidSpec", e.what()};
-    events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
+    if (status_in.previous.value("conditions", nlohmann::json::array()).dump().find(e.what()) == std::string::npos) {
+      events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
+    }
     write_status(active, compute_status(status_in));
+    if (!errors.empty()) throw std::runtime_error(summarize(errors));
     return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
+  } catch (const std::exception& e) {
+    status_in.failure = Failure{"RenderFailed", std::string("rendering the operands failed: ") + e.what()};
+    write_status(active, compute_status(status_in));
+    throw;
   }
   if (!rendered.notes.empty()) status_in.extra["notes"] = rendered.notes;
-
-  // The snapshot goes first: the DaemonSets about to be applied mount it.
-  if (decision && decision->create_snapshot && decision->source) {
-    auto data = configmap_data(*c.configmaps->store().get(options_.ns + "/" + config->source_name));
-    try {
-      client_.create(kube::resources::configmaps, render_snapshot(config->source_name, data, options_.ns, active),
-                     {options_.field_manager});
-      spdlog::info("created config snapshot {}/{}", options_.ns, decision->source->configmap_name);
-    } catch (const kube::ApiError& e) {
-      if (!e.is_already_exists()) errors.push_back("snapshot " + decision->source->configmap_name + ": " + e.message());
-    }
-  }
 
   // Apply what differs from the caches.
   const std::string active_uid = active["metadata"].value("uid", "");
@@ -423,6 +466,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   };
   std::vector<Pending> prerequisites;  // ServiceAccounts and RBAC the pods need
   std::vector<Pending> daemonsets;
+  for (auto& object : rendered.objects) stamp_digest(object);
   for (const auto& object : rendered.objects) {
     const std::string kind = object["kind"];
     auto [informer, resource] = c.owned(kind);
@@ -491,19 +535,11 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     auto live = c.daemonsets->store().get(runtime::object_key(object));
     status_in.operands.push_back(operand_readiness(object["metadata"]["name"], live.get()));
   }
-  if (!errors.empty()) {
-    std::string message;
-    for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
-    status_in.failure = Failure{"ReconcileFailed", message};
-  }
+  if (!errors.empty()) status_in.failure = Failure{"ReconcileFailed", summarize(errors)};
   nlohmann::json status = compute_status(status_in);
   if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
   write_status(active, status);
-  if (!errors.empty()) {
-    std::string message;
-    for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
-    throw std::runtime_error(message);  // retried with backoff
-  }
+  if (!errors.empty()) throw std::runtime_error(summarize(errors));  // retried with backoff
   if (decision && decision->check_again_in) {
     return runtime::ReconcileResult::after(std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in));
   }

@@ -1,6 +1,7 @@
 #include "clusterpolicy/snapshot.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <openssl/evp.h>
 
@@ -8,10 +9,19 @@ namespace cpo::clusterpolicy {
 
 std::string content_hash(const std::map<std::string, std::string>& data) {
   // std::map iterates in key order: the serialisation is canonical.
-  const std::string canonical = nlohmann::json(data).dump();
+  return sha256_hex(nlohmann::json(data).dump());
+}
+
+std::string snapshot_source_label(const std::string& source) {
+  std::string value = source.substr(0, 63);
+  while (!value.empty() && !std::isalnum(static_cast<unsigned char>(value.back()))) value.pop_back();
+  return value;
+}
+
+std::string sha256_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(canonical.data(), canonical.size(), digest, &length, EVP_sha256(), nullptr);
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < length; ++i) {
@@ -33,7 +43,7 @@ nlohmann::json render_snapshot(const std::string& source, const std::map<std::st
                                const std::string& ns, const nlohmann::json& owner) {
   const std::string hash = content_hash(data);
   const auto& meta = owner.at("metadata");
-  return {{"apiVersion", "v1"},
+  nlohmann::json snapshot = {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata",
            {{"name", snapshot_name(source, hash)},
@@ -41,18 +51,23 @@ nlohmann::json render_snapshot(const std::string& source, const std::map<std::st
             {"labels",
              {{"app.kubernetes.io/managed-by", "clusterpolicy-operator"},
               {"app.kubernetes.io/part-of", "clusterpolicy-operator"},
-              {kSnapshotSourceLabel, source},
+              {kSnapshotSourceLabel, snapshot_source_label(source)},
               {kSnapshotHashLabel, hash.substr(0, 63)}}},
-            {"annotations", {{"nvidia.com/device-plugin.config-sha256", hash}}},
-            {"ownerReferences",
-             nlohmann::json::array({{{"apiVersion", "nvidia.com/v1"},
-                                     {"kind", "ClusterPolicy"},
-                                     {"name", meta.value("name", "")},
-                                     {"uid", meta.value("uid", "")},
-                                     {"controller", true},
-                                     {"blockOwnerDeletion", true}}})}}},
+            {"annotations", {{"nvidia.com/device-plugin.config-sha256", hash}}}}},
           {"immutable", true},
           {"data", data}};
+  // Owned by the ClusterPolicy (garbage-collected with it); a manifest read from a
+  // file for `render` has no uid, and a reference without one would be refused.
+  const std::string uid = meta.contains("uid") && meta["uid"].is_string() ? meta["uid"].get<std::string>() : "";
+  if (!uid.empty()) {
+    snapshot["metadata"]["ownerReferences"] = nlohmann::json::array({{{"apiVersion", "nvidia.com/v1"},
+                                                                      {"kind", "ClusterPolicy"},
+                                                                      {"name", meta.value("name", "")},
+                                                                      {"uid", uid},
+                                                                      {"controller", true},
+                                                                      {"blockOwnerDeletion", true}}});
+  }
+  return snapshot;
 }
 
 std::vector<std::string> snapshots_to_prune(const std::vector<nlohmann::json>& snapshots,

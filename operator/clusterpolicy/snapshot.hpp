@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,13 @@ namespace cpo::clusterpolicy {
 inline constexpr const char* kSnapshotSourceLabel = "nvidia.com/device-plugin.config-source";
 inline constexpr const char* kSnapshotHashLabel = "nvidia.com/device-plugin.config-hash";
 inline constexpr std::size_t kSnapshotsKept = 3;
+
+// sha256 of any text, as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view text);
+
+// The value of kSnapshotSourceLabel for a source ConfigMap name: the name, cut to
+// the 63 characters a label value may hold.
+std::string snapshot_source_label(const std::string& source);
 
 // sha256 (hex) of the ConfigMap data, independent of key order.
 std::string content_hash(const std::map<std::string, std::string>& data);

@@ -159,12 +159,14 @@ bool Informer::list_and_sync() {
     }
   }
   std::string rv = list["metadata"].value("resourceVersion", "");
+  bool first_sync;
   {
     std::lock_guard lock(mutex_);
     ++stats_.lists;
     stats_.resource_version = rv;
+    first_sync = !synced_.exchange(true);  // under the lock: no waiter misses it
   }
-  if (!synced_.exchange(true)) {
+  if (first_sync) {
     spdlog::debug("informer {}: synced {} objects at resourceVersion {}", resource_.plural, fresh.size(), rv);
   }
   cv_.notify_all();

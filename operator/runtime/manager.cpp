@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -145,8 +146,12 @@ int Manager::run(std::stop_token stop) {
     lease_lost = lost_;
   }
   if (lease_lost) {
-    spdlog::error("leader election lost: stopping at once");
-    exit_code = 1;
+    // Another replica may already lead: not one more write from this process.
+    // Reconciles in flight cannot be interrupted safely, so exit now, as
+    // controller-runtime does.
+    spdlog::critical("leader election lost: exiting");
+    spdlog::shutdown();
+    std::_Exit(1);
   } else {
     spdlog::info("shutting down");
   }

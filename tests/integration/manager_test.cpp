@@ -19,16 +19,7 @@ using json = nlohmann::json;
 
 namespace {
 
-kube::HttpResponse http_get(unsigned short port, const std::string& path) {
-  kube::ClusterConfig config;
-  kube::set_server(config, "http://127.0.0.1:" + std::to_string(port));
-  auto transport = kube::make_beast_transport(config);
-  kube::HttpRequest request;
-  request.method = "GET";
-  request.target = path;
-  request.timeout = std::chrono::seconds(5);
-  return transport->send(request);
-}
+kube::HttpResponse http_get(unsigned short port, const std::string& path) { return testing::local_http_get(port, path); }
 
 // Checks the Prometheus text exposition format line by line; returns the sample
 // names seen. Fails the test on the first malformed line.

@@ -150,8 +150,11 @@ TEST_CASE("Operator: the example ClusterPolicy becomes three ready DaemonSets", 
   CHECK(status["conditions"][0]["status"] == "True");
   CHECK(status["conditions"][1]["type"] == "Error");
   CHECK(status["conditions"][1]["status"] == "False");
-  CHECK(status["operands"][kDevicePlugin]["available"] == 2);
-  CHECK(status["operands"][kMps]["available"] == 1);
+  auto count = [&](const std::string& selector) {
+    return env.admin.list(kube::resources::nodes, "", kube::ListOptions{.label_selector = selector})["items"].size();
+  };
+  CHECK(status["operands"][kDevicePlugin]["available"] == count("nvidia.com/gpu.present=true"));
+  CHECK(status["operands"][kMps]["available"] == count("nvidia.com/gpu.present=true,nvidia.com/mps.capable=true"));
   auto printed = env.run("get clusterpolicies");
   CHECK(printed.output.find("ready") != std::string::npos);
 
@@ -265,4 +268,22 @@ TEST_CASE("Operator: deleting the ClusterPolicy garbage-collects its DaemonSets"
   env.run("delete clusterpolicies.nvidia.com/cluster-policy");
   CHECK(testing::eventually([&] { return env.admin.list(kube::resources::daemonsets, kNs)["items"].empty(); },
                             std::chrono::seconds(60)));
+}
+
+TEST_CASE("Operator: a field the render stops declaring is removed from the DaemonSets", "[operator][integration]") {
+  Environment env;
+  env.run("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  json dp = env.wait_daemonset(kDevicePlugin);
+  REQUIRE(dp["spec"]["template"]["spec"].value("runtimeClassName", "") == "nvidia");
+  // Without the RuntimeClass, pods naming it would be refused: the operator stops
+  // setting it, and server-side apply removes the field it owned.
+  env.run("delete runtimeclass nvidia");
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(testing::eventually([&] {
+    auto ds = env.daemonset(kDevicePlugin);
+    return ds && !(*ds)["spec"]["template"]["spec"].contains("runtimeClassName");
+  }, std::chrono::seconds(30)));
+  // The status says why.
+  CHECK(testing::eventually([&] { return env.policy()["status"].dump().find("RuntimeClass") != std::string::npos; },
+                            std::chrono::seconds(10)));
 }

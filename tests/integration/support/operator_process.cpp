@@ -135,14 +135,7 @@ std::string OperatorProcess::log_tail(std::size_t bytes) const {
 
 std::string OperatorProcess::get(unsigned short port, const std::string& path, int* status) const {
   try {
-    kube::ClusterConfig config;
-    kube::set_server(config, "http://127.0.0.1:" + std::to_string(port));
-    auto transport = kube::make_beast_transport(config);
-    kube::HttpRequest request;
-    request.method = "GET";
-    request.target = path;
-    request.timeout = std::chrono::seconds(5);
-    auto response = transport->send(request);
+    auto response = local_http_get(port, path);
     if (status) *status = response.status;
     return response.body;
   } catch (const std::exception&) {

@@ -82,6 +82,17 @@ ScopedNamespace::~ScopedNamespace() {
   }
 }
 
+kube::HttpResponse local_http_get(unsigned short port, const std::string& path) {
+  kube::ClusterConfig config;
+  kube::set_server(config, "http://127.0.0.1:" + std::to_string(port));
+  auto transport = kube::make_beast_transport(config);
+  kube::HttpRequest request;
+  request.method = "GET";
+  request.target = path;
+  request.timeout = std::chrono::seconds(5);
+  return transport->send(request);
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {

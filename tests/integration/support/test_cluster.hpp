@@ -8,6 +8,7 @@
 
 #include "kube/client.hpp"
 #include "kube/config.hpp"
+#include "kube/http.hpp"
 
 namespace cpo::testing {
 
@@ -38,6 +39,9 @@ class TestCluster {
  private:
   std::filesystem::path dir_;
 };
+
+// GET http://127.0.0.1:PORT/PATH (probe and metrics endpoints). Throws kube::TransportError.
+kube::HttpResponse local_http_get(unsigned short port, const std::string& path);
 
 // Runs a shell command, capturing its output.
 CommandResult run_command(const std::string& command);

@@ -1,0 +1,119 @@
+// Benchmark: memory of the Node cache. Creates N Node objects with a realistic
+// status (images, conditions, capacity: kilobytes each), then measures the
+// resident memory an informer adds when it caches them whole, and when it caches
+// metadata only with the operator's label transform.
+//
+//   CPO_TEST_CLUSTER=DIR bench_node_cache [NODES]     (default 5000)
+// (scripts/bench-node-cache runs it on a fresh control plane without the
+// simulated kubelet, whose heartbeats would rewrite every node's status.)
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include "kube/client.hpp"
+#include "runtime/informer.hpp"
+#include "support/test_cluster.hpp"
+
+using namespace cpo;
+using json = nlohmann::json;
+
+namespace {
+
+double rss_mib() {
+  std::ifstream statm("/proc/self/statm");
+  double size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+json realistic_status(int i) {
+  json images = json::array();
+  for (int k = 0; k < 40; ++k) {
+    images.push_back({{"names", {"registry.example/team/image-" + std::to_string(k) + "@sha256:" + std::string(64, 'a' + k % 6),
+                                 "registry.example/team/image-" + std::to_string(k) + ":v1." + std::to_string(k)}},
+                      {"sizeBytes", 100000000 + k}});
+  }
+  return {{"capacity", {{"cpu", "64"}, {"memory", "512Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
+          {"allocatable", {{"cpu", "63"}, {"memory", "500Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
+          {"images", images},
+          {"nodeInfo", {{"machineID", std::string(32, 'f')}, {"systemUUID", std::to_string(i)}, {"bootID", "b"},
+                        {"kernelVersion", "6.1.0"}, {"osImage", "Debian GNU/Linux 12"}, {"containerRuntimeVersion", "containerd://1.7"},
+                        {"kubeletVersion", "v1.20.2"}, {"kubeProxyVersion", "v1.20.2"}, {"operatingSystem", "linux"},
+                        {"architecture", "amd64"}}}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int nodes = argc > 1 ? std::atoi(argv[1]) : 5000;
+  const auto& cluster = testing::TestCluster::get();
+  kube::ClientOptions options;
+  kube::Client client(cluster.admin_config(), options);
+
+  std::fprintf(stderr, "bench: creating %d nodes\n", nodes);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = w; i < nodes; i += 8) {
+        std::string name = "bench-node-" + std::to_string(i);
+        json labels = {{"kubernetes.io/hostname", name}, {"nvidia.com/gpu.present", "true"},
+                       {"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"}, {"nvidia.com/gpu.count", "8"},
+                       {"topology.kubernetes.io/zone", "zone-" + std::to_string(i % 3)},
+                       {"feature.node.kubernetes.io/cpu-model.vendor_id", "AMD"},
+                       {"node.kubernetes.io/instance-type", "p4d.24xlarge"}};
+        try {
+          client.create(kube::resources::nodes, {{"metadata", {{"name", name}, {"labels", labels}}}});
+          client.patch(kube::resources::nodes, {"", name, "status"}, kube::PatchType::Merge, {{"status", realistic_status(i)}});
+        } catch (const kube::ApiError& e) {
+          if (!e.is_already_exists()) std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  const json one = client.get(kube::resources::nodes, {"", "bench-node-0", ""});
+  const std::size_t object_bytes = one.dump().size();
+
+  auto measure = [&](const char* what, runtime::InformerOptions informer_options) {
+    const double before = rss_mib();
+    runtime::Informer informer(client, kube::resources::nodes, std::move(informer_options));
+    informer.start();
+    informer.wait_for_sync(std::chrono::minutes(5));
+    const std::size_t cached = informer.store().size();
+    const double after = rss_mib();
+    std::printf("  %-44s %6zu nodes cached, RSS +%7.1f MiB (%6.0f bytes per node)\n", what, cached, after - before,
+                (after - before) * 1024 * 1024 / static_cast<double>(cached));
+    informer.stop();
+  };
+  std::printf("node cache benchmark: %d Nodes of ~%zu bytes each (JSON)\n", nodes, object_bytes);
+  runtime::InformerOptions slim;
+  slim.metadata_only = true;
+  slim.transform = [](json& node) {
+    auto& meta = node["metadata"];
+    json kept = json::object();
+    for (auto it = meta["labels"].begin(); it != meta["labels"].end(); ++it) {
+      if (it.key().rfind("nvidia.com/", 0) == 0 || it.key() == "feature.node.kubernetes.io/pci-10de.present") kept[it.key()] = *it;
+    }
+    node = {{"metadata", {{"name", meta.value("name", "")}, {"resourceVersion", meta.value("resourceVersion", "")},
+                          {"labels", std::move(kept)}}}};
+  };
+  measure("metadata only + the operator's label filter", slim);
+  measure("whole objects (what a plain informer keeps)", {});
+
+  std::fprintf(stderr, "bench: deleting the nodes\n");
+  writers.clear();
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = w; i < nodes; i += 8) {
+        try {
+          client.remove(kube::resources::nodes, {"", "bench-node-" + std::to_string(i), ""});
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  return 0;
+}
