@@ -336,6 +336,10 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
 }
 
 runtime::ReconcileResult ClusterPolicyController::reconcile() {
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  };
   auto& c = *caches_;
   auto policies = c.policies->store().list();
   if (policies.empty()) {
@@ -421,7 +425,10 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     inputs.runtime_class_exists = static_cast<bool>(c.runtimeclasses->store().get(spec->operator_.runtime_class));
     if (!spec->device_plugin.config_name.empty()) {
       config = gather_config_inputs(active, *spec, now);
+      const double before_decide = elapsed_ms();
       decision = decide_config(*config);
+      spdlog::debug("reconcile: config {} decided at {:.1f} ms (inputs and validation from {:.1f} ms)",
+                    to_string(decision->outcome), elapsed_ms(), before_decide);
       records_[active["metadata"].value("uid", "")] = decision->record;
       // The snapshot goes first: the DaemonSets about to be applied mount it. If
       // it cannot be created, the consumers stay on the last good one.
@@ -430,7 +437,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
           client_.create(kube::resources::configmaps,
                          render_snapshot(config->source_name, *config->source_data, options_.ns, active),
                          {options_.field_manager});
-          spdlog::info("created config snapshot {}/{}", options_.ns, decision->source->configmap_name);
+          spdlog::info("created config snapshot {}/{} ({:.1f} ms into the reconcile)", options_.ns, decision->source->configmap_name, elapsed_ms());
         } catch (const kube::ApiError& e) {
           if (!e.is_already_exists()) {
             errors.push_back("creating snapshot " + decision->source->configmap_name + ": " + e.message());
@@ -441,6 +448,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       inputs.config = decision->source;
     }
     rendered = render(inputs);
+    spdlog::debug("reconcile: rendered at {:.1f} ms", elapsed_ms());
   } catch (const SpecError& e) {
     status_in.failure = Failure{"InvalidSpec", e.what()};
     if (status_in.previous.value("conditions", nlohmann::json::array()).dump().find(e.what()) == std::string::npos) {
@@ -476,36 +484,47 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     if (live && contains(*live, comparable(object))) continue;
     (kind == "DaemonSet" ? daemonsets : prerequisites).push_back({&object, resource, live});
   }
-  // One apply; returns the error text ("" on success).
-  auto apply_one = [&](const Pending& p) -> std::string {
+  // One apply. Its Event is recorded by the caller once every apply is done, so
+  // Event writes never compete with the applies a rollout waits for.
+  struct Outcome {
+    std::string error;  // "" on success
+    runtime::EventType type = runtime::EventType::Normal;
+    std::string reason;
+    std::string message;
+  };
+  auto apply_one = [&](const Pending& p) -> Outcome {
     const std::string what = (*p.object)["kind"].get<std::string>() + " " + runtime::object_key(*p.object);
     try {
       client_.apply(*p.resource, *p.object, options_.field_manager, /*force=*/true);
       if (p.live) {
         std::string field = first_difference(*p.live, comparable(*p.object));
         spdlog::info("updated {} ({} differed)", what, field);
-        events_.record(active, runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")");
-      } else {
-        spdlog::info("created {}", what);
-        events_.record(active, runtime::EventType::Normal, "Created", "Created " + what);
+        return {"", runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")"};
       }
-      return {};
+      spdlog::info("created {}", what);
+      return {"", runtime::EventType::Normal, "Created", "Created " + what};
     } catch (const kube::ApiError& e) {
-      events_.record(active, runtime::EventType::Warning, "ApplyFailed", "Applying " + what + " failed: " + e.message());
-      return what + ": " + e.message();
+      return {what + ": " + e.message(), runtime::EventType::Warning, "ApplyFailed",
+              "Applying " + what + " failed: " + e.message()};
     } catch (const std::exception& e) {
-      return what + ": " + e.what();
+      return {what + ": " + e.what(), runtime::EventType::Warning, "ApplyFailed",
+              "Applying " + what + " failed: " + e.what()};
     }
   };
-  for (const auto& p : prerequisites) {
-    if (auto error = apply_one(p); !error.empty()) errors.push_back(error);
-  }
+  std::vector<Outcome> outcomes;
+  for (const auto& p : prerequisites) outcomes.push_back(apply_one(p));
   // The DaemonSets are independent of each other: applied in parallel, so a
   // config change reaches every consumer in about one write's time.
-  std::vector<std::future<std::string>> applies;
+  std::vector<std::future<Outcome>> applies;
   for (const auto& p : daemonsets) applies.push_back(std::async(std::launch::async, apply_one, std::cref(p)));
-  for (auto& f : applies) {
-    if (auto error = f.get(); !error.empty()) errors.push_back(error);
+  for (auto& f : applies) outcomes.push_back(f.get());
+  if (!prerequisites.empty() || !daemonsets.empty()) {
+    spdlog::debug("reconcile: {} objects and {} DaemonSets applied at {:.1f} ms", prerequisites.size(),
+                  daemonsets.size(), elapsed_ms());
+  }
+  for (const auto& o : outcomes) {
+    if (!o.error.empty()) errors.push_back(o.error);
+    events_.record(active, o.type, o.reason, o.message);
   }
   // Remove what this policy owns but no longer wants (an operand disabled).
   for (auto* informer : c.owned_informers()) {

@@ -135,13 +135,24 @@ bool Informer::list_and_sync() {
   list_options.label_selector = options_.label_selector;
   list_options.field_selector = options_.field_selector;
   list_options.limit = options_.page_size;
-  nlohmann::json list = client_.list_all(resource_, options_.ns, list_options, options_.metadata_only);
-  if (stopping_) return false;
-
+  // Page by page: each page is transformed before the next is fetched, so the
+  // memory a relist needs is one page of whole objects, not all of them.
   std::unordered_map<std::string, ObjectPtr> fresh;
-  for (auto& item : list["items"]) {
-    ObjectPtr object = prepare(std::move(item));
-    fresh.emplace(object_key(*object), std::move(object));
+  std::string rv;
+  while (true) {
+    nlohmann::json page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+    if (stopping_) return false;
+    if (auto items = page.find("items"); items != page.end() && items->is_array()) {
+      for (auto& item : *items) {
+        ObjectPtr object = prepare(std::move(item));
+        fresh.emplace(object_key(*object), std::move(object));
+      }
+    }
+    const auto& meta = page["metadata"];
+    rv = meta.value("resourceVersion", "");
+    std::string next = meta.value("continue", "");
+    if (next.empty()) break;
+    list_options.continue_token = std::move(next);
   }
   auto previous = store_.replace(fresh);
   // Deliver the difference between what handlers knew and what the server has now.
@@ -158,7 +169,6 @@ bool Informer::list_and_sync() {
       dispatch([&](const EventHandler& h) { if (h.on_delete) h.on_delete(object); });
     }
   }
-  std::string rv = list["metadata"].value("resourceVersion", "");
   bool first_sync;
   {
     std::lock_guard lock(mutex_);

@@ -116,7 +116,9 @@ TEST_CASE("After etcd compaction and an apiserver restart the informer relists a
     REQUIRE(cluster.kubectl("-n " + ns.name() + " create configmap " + name + " --from-literal=v=1").exit_code == 0);
   }
   runtime::Informer informer(client, kube::resources::configmaps,
-                             runtime::InformerOptions{.ns = ns.name(), .initial_backoff = std::chrono::milliseconds(200)});
+                             // Pages of 2: the lists page through continue tokens.
+                             runtime::InformerOptions{.ns = ns.name(), .page_size = 2,
+                                                      .initial_backoff = std::chrono::milliseconds(200)});
   Recorder recorder;
   informer.add_handler(recorder.handler());
   informer.start();
