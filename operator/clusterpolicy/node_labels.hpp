@@ -13,7 +13,6 @@ inline constexpr const char* kNfdNvidiaPciLabel = "feature.node.kubernetes.io/pc
 inline constexpr const char* kDeployOperandsLabel = "nvidia.com/gpu.deploy.operands";
 inline constexpr const char* kDeployDevicePluginLabel = "nvidia.com/gpu.deploy.device-plugin";
 inline constexpr const char* kDeployGfdLabel = "nvidia.com/gpu.deploy.gpu-feature-discovery";
-inline constexpr const char* kDeviceConfigLabel = "nvidia.com/device-plugin.config";
 
 using Labels = std::map<std::string, std::string>;
 
