@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
     command = args[0];
     args.erase(args.begin());
+  } else if (!args.empty() && args[0] == "--version") {
+    command = "version";
+    args.erase(args.begin());
   } else if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     usage(std::cout);
     std::cout << "\n";
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
     if (command == "render") return cpo::cli::render_command(args);
     if (command == "validate") return cpo::cli::validate_command(args);
     if (command == "version") {
+      if (!args.empty()) throw cpo::cli::UsageError("unexpected argument \"" + args[0] + "\"");
       std::cout << "clusterpolicy-operator " << kVersion << "\n";
       return 0;
     }

@@ -79,8 +79,10 @@ int render_command(const std::vector<std::string>& args) {
           std::cerr << config_map_file << ": invalid; the operator would keep the consumers on their last good snapshot\n";
           return 1;
         }
-        auto snapshot = clusterpolicy::render_snapshot(spec.device_plugin.config_name, data, ns, inputs.cluster_policy);
-        inputs.config = clusterpolicy::ConfigSource{snapshot["metadata"]["name"], clusterpolicy::content_hash(data)};
+        const clusterpolicy::ConfigContent content{data, spec.device_plugin.config_default, spec.mig_strategy};
+        auto snapshot = clusterpolicy::render_snapshot(spec.device_plugin.config_name, content, ns, inputs.cluster_policy);
+        inputs.config = clusterpolicy::ConfigSource{snapshot["metadata"]["name"], clusterpolicy::config_hash(content),
+                                                    content.default_key, content.mig_strategy};
         extra.push_back(std::move(snapshot));
       }
     }

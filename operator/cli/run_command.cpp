@@ -87,6 +87,7 @@ int run_command(const std::vector<std::string>& args) {
       return 0;
     }
     if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
+    if (rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
     health = runtime::parse_bind_address(health_address, "--health-probe-bind-address");
     metrics = runtime::parse_bind_address(metrics_address, "--metrics-bind-address");
     format = runtime::parse_log_format(log_format);

@@ -65,6 +65,9 @@ int validate_command(const std::vector<std::string>& args) {
   } catch (const YAML::Exception& e) {
     std::cout << file << ": " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {  // unreadable file
+    std::cout << file << ": " << e.what() << "\n";
+    return 1;
   }
 
   clusterpolicy::ValidationContext context;

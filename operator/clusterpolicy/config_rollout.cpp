@@ -56,9 +56,95 @@ RolloutRecord RolloutRecord::from_status(const nlohmann::json& c) {
 
 namespace {
 
+// The snapshot of `hash` as a mount: the current source's if there are several.
 std::optional<ConfigSource> snapshot_of(const ConfigInputs& in, const std::string& hash) {
-  if (hash.empty() || !in.snapshot_names.count(snapshot_name(in.source_name, hash))) return std::nullopt;
-  return ConfigSource{snapshot_name(in.source_name, hash), hash};
+  if (hash.empty()) return std::nullopt;
+  const Snapshot* found = nullptr;
+  for (const auto& s : in.snapshots) {
+    if (s.hash != hash) continue;
+    if (!found || s.name == snapshot_name(in.source_name, hash)) found = &s;
+  }
+  if (!found) return std::nullopt;
+  return ConfigSource{found->name, hash, found->default_key, found->mig_strategy};
+}
+
+std::set<std::string> keys_of(const ConfigInputs& in, const std::string& hash) {
+  for (const auto& s : in.snapshots) {
+    if (!hash.empty() && s.hash == hash) return s.keys;
+  }
+  return {};
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Follows the rollout of what the consumers are to mount (d.source), whatever
+// the user's ConfigMap says now: records progress, notices completion, and
+// rolls a rollout that made no progress for the deadline back to the last
+// config rolled out everywhere. Returns the progress text ("" when complete).
+std::string track_rollout(const ConfigInputs& in, ConfigDecision& d, const std::string& where) {
+  if (!d.source || d.source->content_hash.empty()) return "";
+  const std::string target = d.source->content_hash;
+  const std::string now_text = rfc3339(in.now);
+  if (d.record.desired_hash != target) {
+    d.record.desired_hash = target;
+    d.record.progress.clear();
+    d.record.progress_since = now_text;
+  }
+  bool all_rolled = true, templates_carry = true, waits_for_deletion = false;
+  long updated = 0, available = 0;
+  for (const auto& c : in.consumers) {
+    const bool carries = c.template_hash == target;
+    templates_carry = templates_carry && carries;
+    all_rolled = all_rolled && carries && c.rolled_out;
+    if (carries) {
+      updated += c.updated;
+      available += c.available;
+    }
+    if (!(carries && c.rolled_out) && c.on_delete) waits_for_deletion = true;
+  }
+  if (all_rolled) {
+    if (d.record.applied_hash != target) {
+      d.rolled_out_message = "config " + short_hash(target) + " (snapshot " + d.source->configmap_name +
+                             ") is rolled out to every consumer";
+    }
+    d.record.applied_hash = target;
+    d.record.progress.clear();
+    return "";
+  }
+  const std::string progress = std::to_string(updated) + "/" + std::to_string(available);
+  if (!templates_carry) {
+    // The templates are not updated yet (this reconcile applies them, or an
+    // apply failed and is retried): no pod can be blamed, the clock waits.
+    d.record.progress.clear();
+    d.record.progress_since = now_text;
+    return progress;
+  }
+  if (progress != d.record.progress) {
+    d.record.progress = progress;
+    d.record.progress_since = now_text;
+  }
+  if (waits_for_deletion) return progress;  // OnDelete: pods roll when deleted, not on a clock
+  const auto since = parse_rfc3339(d.record.progress_since, in.now);
+  const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(in.now - since);
+  auto previous = snapshot_of(in, in.record.applied_hash);
+  if (stalled >= in.rollout_deadline && previous && in.record.applied_hash != target) {
+    d.record.failed_hashes.push_back(target);
+    if (d.record.failed_hashes.size() > kFailedHashesKept) d.record.failed_hashes.erase(d.record.failed_hashes.begin());
+    d.record.desired_hash = in.record.applied_hash;
+    d.record.progress.clear();
+    d.record.progress_since = now_text;
+    d.rollback_message = "the rollout of config " + short_hash(target) + " of " + where + " made no progress for " +
+                         std::to_string(in.rollout_deadline.count()) +
+                         "s while its pods did not become available; rolled back to snapshot " +
+                         previous->configmap_name;
+    d.source = previous;
+    d.create_snapshot = false;
+    return "";
+  }
+  if (stalled < in.rollout_deadline) d.check_again_in = in.rollout_deadline - stalled + std::chrono::seconds(1);
+  return progress;
 }
 
 }  // namespace
@@ -70,8 +156,7 @@ std::optional<ConfigSource> last_good_source(const ConfigInputs& in) {
   for (const auto& c : in.consumers) {
     if (!c.template_hash.empty()) deployed.insert(c.template_hash);
   }
-  const auto& failed = in.record.failed_hashes;
-  if (deployed.size() == 1 && std::find(failed.begin(), failed.end(), *deployed.begin()) == failed.end()) {
+  if (deployed.size() == 1 && !contains(in.record.failed_hashes, *deployed.begin())) {
     if (auto source = snapshot_of(in, *deployed.begin())) return source;
   }
   return snapshot_of(in, in.record.applied_hash);
@@ -80,119 +165,98 @@ std::optional<ConfigSource> last_good_source(const ConfigInputs& in) {
 ConfigDecision decide_config(const ConfigInputs& in) {
   ConfigDecision d;
   d.record = in.record;
-  auto snapshot_of = [&](const std::string& hash) { return cpo::clusterpolicy::snapshot_of(in, hash); };
-  auto keep_last_good = [&]() { d.source = last_good_source(in); };
+  const std::string where = "ConfigMap " + in.ns + "/" + in.source_name;
   auto kept_text = [&]() {
     return d.source ? "the consumers keep snapshot " + d.source->configmap_name
                     : std::string("the consumers run without config-manager until a valid config exists");
   };
-  const std::string where = "ConfigMap " + in.ns + "/" + in.source_name;
 
+  // What the consumers are to mount.
+  std::string problem_text;
   if (!in.source_data) {
     d.outcome = ConfigOutcome::Missing;
-    keep_last_good();
-    d.message = where + " does not exist; " + kept_text();
-    return d;
-  }
+    d.source = last_good_source(in);
+  } else {
+    // Nodes selecting keys that never existed are mislabelled: report, do not block.
+    const std::set<std::string> applied_keys = keys_of(in, in.record.applied_hash);
+    std::vector<NodeSelection> checked_nodes;
+    for (const auto& node : in.nodes) {
+      if (!node.selected_key.empty() && !in.source_data->count(node.selected_key) &&
+          !applied_keys.count(node.selected_key)) {
+        d.nodes_with_unknown_keys.push_back(node.node + "=" + node.selected_key);
+      } else {
+        checked_nodes.push_back(node);
+      }
+    }
+    std::sort(d.nodes_with_unknown_keys.begin(), d.nodes_with_unknown_keys.end());
 
-  // Nodes selecting keys that never existed are mislabelled: report, do not block.
-  std::vector<NodeSelection> checked_nodes;
-  for (const auto& node : in.nodes) {
-    if (!node.selected_key.empty() && !in.source_data->count(node.selected_key) &&
-        !in.applied_keys.count(node.selected_key)) {
-      d.nodes_with_unknown_keys.push_back(node.node + "=" + node.selected_key);
+    std::optional<std::string> default_key;
+    if (!in.default_key.empty()) default_key = in.default_key;
+    ValidationContext context;
+    context.mig_strategy_override = in.mig_strategy;
+    auto result = validate_configmap(*in.source_data, default_key, checked_nodes, context, in.source_name);
+    d.problems = result.problems;
+    d.hash = config_hash({*in.source_data, in.default_key, in.mig_strategy});
+    if (!result.ok()) {
+      d.outcome = ConfigOutcome::Invalid;
+      d.source = last_good_source(in);
+      std::size_t errors = 0;
+      for (const auto& p : d.problems) {
+        if (p.severity != Severity::Error) continue;
+        if (errors++ == 0) problem_text = format(p);
+      }
+      problem_text = " is invalid (" + std::to_string(errors) + (errors == 1 ? " problem" : " problems") +
+                     ", first: " + problem_text + ")";
+    } else if (contains(in.record.failed_hashes, d.hash)) {
+      d.outcome = ConfigOutcome::PreviouslyFailed;
+      d.source = last_good_source(in);
     } else {
-      checked_nodes.push_back(node);
+      d.outcome = ConfigOutcome::Rolling;
+      d.source = ConfigSource{snapshot_name(in.source_name, d.hash), d.hash, in.default_key, in.mig_strategy};
+      d.create_snapshot = std::none_of(in.snapshots.begin(), in.snapshots.end(),
+                                       [&](const Snapshot& s) { return s.name == d.source->configmap_name; });
     }
   }
-  std::sort(d.nodes_with_unknown_keys.begin(), d.nodes_with_unknown_keys.end());
 
-  std::optional<std::string> default_key;
-  if (!in.default_key.empty()) default_key = in.default_key;
-  auto result = validate_configmap(*in.source_data, default_key, checked_nodes, in.context, in.source_name);
-  d.problems = result.problems;
-  d.hash = content_hash(*in.source_data);
+  // Its rollout, followed whatever the ConfigMap says now.
+  const std::string progress = track_rollout(in, d, where);
+  const bool fresh = d.outcome == ConfigOutcome::Rolling;
+  if (fresh && d.rollback_message) d.outcome = ConfigOutcome::RolledBack;
+  if (fresh && !d.rollback_message && progress.empty()) d.outcome = ConfigOutcome::Current;
 
-  if (!result.ok()) {
-    d.outcome = ConfigOutcome::Invalid;
-    keep_last_good();
-    std::size_t errors = 0;
-    std::string first;
-    for (const auto& p : d.problems) {
-      if (p.severity != Severity::Error) continue;
-      if (errors++ == 0) first = format(p);
-    }
-    d.message = where + " is invalid (" + std::to_string(errors) + (errors == 1 ? " problem" : " problems") +
-                ", first: " + first + "); " + kept_text();
-    return d;
-  }
-  const auto& failed = in.record.failed_hashes;
-  if (std::find(failed.begin(), failed.end(), d.hash) != failed.end()) {
-    d.outcome = ConfigOutcome::PreviouslyFailed;
-    keep_last_good();
-    d.message = "config " + short_hash(d.hash) + " of " + where +
-                " was rolled back after its pods did not become available; it is not retried until the "
-                "ConfigMap changes; " + kept_text();
-    return d;
-  }
-
-  // A valid, new or current config: roll it out.
-  d.source = ConfigSource{snapshot_name(in.source_name, d.hash), d.hash};
-  d.create_snapshot = !in.snapshot_names.count(d.source->configmap_name);
-  const std::string now_text = rfc3339(in.now);
-  if (d.record.desired_hash != d.hash) {
-    d.record.desired_hash = d.hash;
-    d.record.progress.clear();
-    d.record.progress_since = now_text;
-  }
-  bool all_rolled = true;
-  long updated = 0, available = 0;
-  for (const auto& c : in.consumers) {
-    bool done = c.template_hash == d.hash && c.rolled_out;
-    all_rolled = all_rolled && done;
-    if (c.template_hash == d.hash) {
-      updated += c.updated;
-      available += c.available;
+  switch (d.outcome) {
+    case ConfigOutcome::Missing:
+      d.message = where + " does not exist; " + kept_text();
+      break;
+    case ConfigOutcome::Invalid:
+      d.message = where + problem_text + "; " + kept_text();
+      break;
+    case ConfigOutcome::PreviouslyFailed:
+      d.message = "config " + short_hash(d.hash) + " of " + where +
+                  " was rolled back after its pods did not become available; it is not retried until the "
+                  "ConfigMap or the settings validated with it change; " + kept_text();
+      break;
+    case ConfigOutcome::RolledBack:
+      d.message = *d.rollback_message;
+      break;
+    case ConfigOutcome::Current:
+      d.message = "config " + short_hash(d.hash) + " of " + where + " is rolled out";
+      break;
+    case ConfigOutcome::Rolling: {
+      d.message = "config " + short_hash(d.hash) + " of " + where + " is rolling out (" + progress +
+                  " pods updated/available)";
+      const bool on_delete = std::any_of(in.consumers.begin(), in.consumers.end(), [&](const ConsumerState& c) {
+        return c.on_delete && !(c.template_hash == d.hash && c.rolled_out);
+      });
+      if (on_delete) {
+        d.message += "; updateStrategy OnDelete: pods take the new config when they are deleted";
+      } else if (!d.check_again_in && !d.record.progress.empty()) {
+        d.message += "; no progress for the rollout deadline and no earlier snapshot to roll back to";
+      }
+      break;
     }
   }
-  if (all_rolled) {
-    d.outcome = ConfigOutcome::Current;
-    d.just_rolled_out = d.record.applied_hash != d.hash;
-    d.record.applied_hash = d.hash;
-    d.record.progress.clear();
-    d.message = "config " + short_hash(d.hash) + " of " + where + " is rolled out";
-    return d;
-  }
-
-  d.outcome = ConfigOutcome::Rolling;
-  const std::string progress = std::to_string(updated) + "/" + std::to_string(available);
-  if (progress != d.record.progress) {
-    d.record.progress = progress;
-    d.record.progress_since = now_text;
-  }
-  const auto since = parse_rfc3339(d.record.progress_since, in.now);
-  const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(in.now - since);
-  auto previous = snapshot_of(in.record.applied_hash);
-  if (stalled >= in.rollout_deadline && previous && in.record.applied_hash != d.hash) {
-    d.outcome = ConfigOutcome::RolledBack;
-    d.record.failed_hashes.push_back(d.hash);
-    if (d.record.failed_hashes.size() > kFailedHashesKept) {
-      d.record.failed_hashes.erase(d.record.failed_hashes.begin());
-    }
-    d.record.desired_hash = in.record.applied_hash;
-    d.record.progress.clear();
-    d.record.progress_since = now_text;
-    d.source = previous;
-    d.create_snapshot = false;
-    d.message = "the rollout of config " + short_hash(d.hash) + " of " + where + " made no progress for " +
-                std::to_string(in.rollout_deadline.count()) + "s while its pods did not become available; rolled back to snapshot " +
-                previous->configmap_name;
-    return d;
-  }
-  d.message = "config " + short_hash(d.hash) + " of " + where + " is rolling out (" + progress +
-              " pods updated/available)";
-  if (stalled < in.rollout_deadline) d.check_again_in = in.rollout_deadline - stalled + std::chrono::seconds(1);
-  else d.message += "; no progress for " + std::to_string(stalled.count()) + "s and no earlier snapshot to roll back to";
+  if (d.rollback_message && d.outcome != ConfigOutcome::RolledBack) d.message += "; " + *d.rollback_message;
   return d;
 }
 

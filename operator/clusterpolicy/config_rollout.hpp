@@ -21,6 +21,7 @@
 
 #include "clusterpolicy/devicepluginconfig.hpp"
 #include "clusterpolicy/render.hpp"
+#include "clusterpolicy/snapshot.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -28,7 +29,8 @@ namespace cpo::clusterpolicy {
 struct ConsumerState {
   std::string name;
   std::string template_hash;  // the config-hash annotation on its pod template ("" = none)
-  bool rolled_out = false;    // the rollout-status rule holds for its current template
+  bool rolled_out = false;    // every pod runs its current template and is available
+  bool on_delete = false;     // updateStrategy OnDelete: pods change only when someone deletes them
   long updated = 0;
   long available = 0;
   long desired = 0;
@@ -49,14 +51,14 @@ struct ConfigInputs {
   std::string ns;
   std::string source_name;   // spec.devicePlugin.config.name
   std::string default_key;   // spec.devicePlugin.config.default
+  std::string mig_strategy = "none";  // spec.mig.strategy: the consumers' MIG_STRATEGY
   std::optional<std::map<std::string, std::string>> source_data;  // std::nullopt = ConfigMap missing
   std::vector<NodeSelection> nodes;
-  ValidationContext context;
-  std::set<std::string> snapshot_names;  // snapshots of this source that exist
-  // Keys of the snapshot last rolled out: a node selecting a key that vanished
-  // from the ConfigMap makes the edit invalid; a node selecting a key that
-  // never existed is a mislabelled node, reported without blocking rollouts.
-  std::set<std::string> applied_keys;
+  // The snapshots this ClusterPolicy owns, of any source (config.name may have
+  // changed). The keys of the one last rolled out matter: a node selecting a key
+  // that vanished from the ConfigMap makes the edit invalid; a node selecting a
+  // key that never existed is a mislabelled node, reported without blocking.
+  std::vector<Snapshot> snapshots;
   std::vector<ConsumerState> consumers;
   RolloutRecord record;
   std::chrono::system_clock::time_point now;
@@ -83,7 +85,12 @@ struct ConfigDecision {
   std::string message;                      // one paragraph for status and events
   RolloutRecord record;                     // to persist in status.config
   std::optional<std::chrono::seconds> check_again_in;  // rollout deadline still running
-  bool just_rolled_out = false;             // the desired hash finished rolling out now
+  // The config the consumers mount finished rolling out in this reconcile:
+  // says which (also while the ConfigMap itself is invalid or missing).
+  std::optional<std::string> rolled_out_message;
+  // A stalled rollout was rolled back in this reconcile (whatever the outcome):
+  // says what and why.
+  std::optional<std::string> rollback_message;
   std::vector<std::string> nodes_with_unknown_keys;  // "node=key", mislabelled nodes
 };
 

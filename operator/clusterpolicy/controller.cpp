@@ -191,16 +191,19 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   in.ns = options_.ns;
   in.source_name = spec.device_plugin.config_name;
   in.default_key = spec.device_plugin.config_default;
-  in.context.mig_strategy_override = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
+  in.mig_strategy = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
   in.now = now;
   in.rollout_deadline = options_.rollout_deadline;
   if (auto annotations = policy["metadata"].find("annotations"); annotations != policy["metadata"].end()) {
     std::string text = annotations->value(kRolloutDeadlineAnnotation, "");
     if (!text.empty()) {
       try {
-        in.rollout_deadline = runtime::parse_duration(text);
+        auto deadline = runtime::parse_duration(text);
+        if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
+        in.rollout_deadline = deadline;
       } catch (const std::exception& e) {
-        spdlog::warn("annotation {}=\"{}\" ignored: {}", kRolloutDeadlineAnnotation, text, e.what());
+        spdlog::warn("annotation {}=\"{}\" ignored ({}); the rollout deadline is {}s", kRolloutDeadlineAnnotation,
+                     text, e.what(), in.rollout_deadline.count());
       }
     }
   }
@@ -223,14 +226,11 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
     in.record = RolloutRecord::from_status(
         policy.value("status", nlohmann::json::object()).value("config", nlohmann::json::object()));
   }
+  // Snapshots this ClusterPolicy owns, of any source: after a change of
+  // config.name the consumers still mount one of the previous source.
   for (const auto& cm : c.configmaps->store().list()) {
-    const auto& labels = (*cm)["metadata"].value("labels", nlohmann::json::object());
-    if (labels.value(kSnapshotSourceLabel, "") != snapshot_source_label(in.source_name)) continue;
-    const std::string name = (*cm)["metadata"]["name"];
-    in.snapshot_names.insert(name);
-    if (!in.record.applied_hash.empty() && name == snapshot_name(in.source_name, in.record.applied_hash)) {
-      for (const auto& [key, value] : configmap_data(*cm)) in.applied_keys.insert(key);
-    }
+    if (owner_uid(*cm) != uid) continue;
+    if (auto snapshot = read_snapshot(*cm)) in.snapshots.push_back(std::move(*snapshot));
   }
 
   std::vector<std::string> consumers;
@@ -243,9 +243,8 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
       const auto& meta = (*ds)["spec"]["template"].value("metadata", nlohmann::json::object());
       state.template_hash = meta.value("annotations", nlohmann::json::object()).value(kConfigHashAnnotation, "");
       auto readiness = operand_readiness(name, ds.get());
-      // Rolled out means the pods run this template: for OnDelete DaemonSets
-      // "ready" alone would not say so.
-      state.rolled_out = readiness.ready && readiness.updated == readiness.desired;
+      state.rolled_out = readiness.rolled_out();
+      state.on_delete = readiness.on_delete;
       state.updated = readiness.updated;
       state.available = readiness.available;
       state.desired = readiness.desired;
@@ -286,20 +285,20 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
     case ConfigOutcome::RolledBack:
     case ConfigOutcome::PreviouslyFailed:
       status.failure = Failure{"RolloutFailed", decision.message};
-      if (decision.outcome == ConfigOutcome::RolledBack) {
-        events_.record(policy, runtime::EventType::Warning, "RolloutFailed", decision.message);
-        if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", decision.message);
-      }
       break;
     case ConfigOutcome::Rolling:
       if (changed) events_.record(policy, runtime::EventType::Normal, "ConfigRollingOut", decision.message);
       break;
     case ConfigOutcome::Current:
-      if (decision.just_rolled_out) {
-        events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", decision.message);
-        if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", decision.message);
-      }
       break;
+  }
+  if (decision.rollback_message) {
+    events_.record(policy, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
+    if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
+  }
+  if (decision.rolled_out_message) {
+    events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
+    if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
   }
   if (!decision.nodes_with_unknown_keys.empty() &&
       previous.value("nodesSelectingUnknownKeys", nlohmann::json::object()) != block["nodesSelectingUnknownKeys"]) {
@@ -310,20 +309,23 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
                        " does not have; their config-manager will fail: " + list);
   }
 
-  // Keep the newest snapshots of this source (rollback targets) and every one a
-  // consumer still mounts; delete the rest.
-  std::vector<nlohmann::json> snapshots;
+  // Keep the newest snapshots (rollback targets, of any source) and every one a
+  // consumer still mounts or the record points at; delete the rest.
   std::vector<std::string> referenced;
-  if (decision.source) referenced.push_back(decision.source->configmap_name);
-  for (const auto& consumer : in.consumers) {
-    if (!consumer.template_hash.empty()) referenced.push_back(snapshot_name(in.source_name, consumer.template_hash));
-  }
-  if (!decision.record.applied_hash.empty()) referenced.push_back(snapshot_name(in.source_name, decision.record.applied_hash));
-  for (const auto& cm : c.configmaps->store().list()) {
-    if ((*cm)["metadata"].value("labels", nlohmann::json::object()).value(kSnapshotSourceLabel, "") ==
-        snapshot_source_label(in.source_name)) {
-      snapshots.push_back(*cm);
+  auto reference_hash = [&](const std::string& hash) {
+    for (const auto& snapshot : in.snapshots) {
+      if (!hash.empty() && snapshot.hash == hash) referenced.push_back(snapshot.name);
     }
+  };
+  if (decision.source) referenced.push_back(decision.source->configmap_name);
+  for (const auto& consumer : in.consumers) reference_hash(consumer.template_hash);
+  reference_hash(decision.record.applied_hash);
+  reference_hash(decision.record.desired_hash);
+  std::vector<Snapshot> snapshots = in.snapshots;
+  if (decision.create_snapshot && decision.source) {
+    // Created in this reconcile, so not in the cache yet: it is the newest.
+    snapshots.push_back({decision.source->configmap_name, decision.source->content_hash, std::nullopt,
+                         std::nullopt, {}, rfc3339(in.now)});
   }
   for (const auto& name : snapshots_to_prune(snapshots, referenced)) {
     try {
@@ -333,6 +335,15 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
       if (!e.is_not_found()) errors.push_back("deleting snapshot " + name + ": " + e.message());
     }
   }
+}
+
+nlohmann::json ClusterPolicyController::current_status(const nlohmann::json& policy) const {
+  const auto& meta = policy["metadata"];
+  if (auto written = written_status_.find(meta.value("uid", "")); written != written_status_.end() &&
+                                                                  written->second.based_on == meta.value("resourceVersion", "")) {
+    return written->second.status;
+  }
+  return policy.value("status", nlohmann::json::object());
 }
 
 runtime::ReconcileResult ClusterPolicyController::reconcile() {
@@ -356,15 +367,21 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   const auto now = std::chrono::system_clock::now();
   std::vector<std::string> errors;
 
+  std::erase_if(written_status_, [&](const auto& entry) {
+    return std::none_of(policies.begin(), policies.end(),
+                        [&](const auto& p) { return (*p)["metadata"].value("uid", "") == entry.first; });
+  });
   auto write_status = [&](const nlohmann::json& policy, const nlohmann::json& status) {
-    nlohmann::json previous = policy.value("status", nlohmann::json::object());
+    nlohmann::json previous = current_status(policy);
     if (previous == status) return;
     const std::string name = policy["metadata"]["name"];
     try {
-      client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
-                    {{"status", merge_patch_between(previous, status)}});
-    } catch (const kube::ApiError& e) {
-      errors.push_back("status of ClusterPolicy " + name + ": " + e.message());
+      auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
+                                   {{"status", merge_patch_between(previous, status)}});
+      written_status_[policy["metadata"].value("uid", "")] = {policy["metadata"].value("resourceVersion", ""),
+                                                              written.value("status", nlohmann::json::object())};
+    } catch (const std::exception& e) {
+      errors.push_back("status of ClusterPolicy " + name + ": " + e.what());
     }
   };
 
@@ -373,9 +390,10 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   const std::string active_name = active["metadata"]["name"];
   for (std::size_t i = 1; i < policies.size(); ++i) {
     const auto& other = *policies[i];
+    const nlohmann::json previous = current_status(other);
     nlohmann::json status = ignored_status(active_name, options_.ns, other["metadata"].value("generation", 0L),
-                                           other.value("status", nlohmann::json::object()), now);
-    if (other.value("status", nlohmann::json::object()).value("state", "") != "ignored") {
+                                           previous, now);
+    if (previous.value("state", "") != "ignored") {
       events_.record(other, runtime::EventType::Warning, "Ignored",
                      "ClusterPolicy " + active_name + " is active (the oldest); this one is ignored");
     }
@@ -385,7 +403,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   StatusInputs status_in;
   status_in.ns = options_.ns;
   status_in.generation = active["metadata"].value("generation", 0L);
-  status_in.previous = active.value("status", nlohmann::json::object());
+  status_in.previous = current_status(active);
   status_in.now = now;
 
   // Node labels first: they decide where the DaemonSets run.
@@ -433,16 +451,23 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       // The snapshot goes first: the DaemonSets about to be applied mount it. If
       // it cannot be created, the consumers stay on the last good one.
       if (decision->create_snapshot && decision->source && config->source_data) {
+        auto keep_last_good = [&](const std::string& why) {
+          errors.push_back("creating snapshot " + decision->source->configmap_name + ": " + why);
+          decision->source = last_good_source(*config);
+          decision->create_snapshot = false;
+        };
         try {
           client_.create(kube::resources::configmaps,
-                         render_snapshot(config->source_name, *config->source_data, options_.ns, active),
+                         render_snapshot(config->source_name,
+                                         {*config->source_data, config->default_key, config->mig_strategy},
+                                         options_.ns, active),
                          {options_.field_manager});
-          spdlog::info("created config snapshot {}/{} ({:.1f} ms into the reconcile)", options_.ns, decision->source->configmap_name, elapsed_ms());
+          spdlog::info("created config snapshot {}/{} ({:.1f} ms into the reconcile)", options_.ns,
+                       decision->source->configmap_name, elapsed_ms());
         } catch (const kube::ApiError& e) {
-          if (!e.is_already_exists()) {
-            errors.push_back("creating snapshot " + decision->source->configmap_name + ": " + e.message());
-            decision->source = last_good_source(*config);
-          }
+          if (!e.is_already_exists()) keep_last_good(e.message());
+        } catch (const std::exception& e) {
+          keep_last_good(e.what());
         }
       }
       inputs.config = decision->source;
@@ -558,10 +583,17 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   nlohmann::json status = compute_status(status_in);
   if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
   write_status(active, status);
-  if (!errors.empty()) throw std::runtime_error(summarize(errors));  // retried with backoff
+  std::optional<std::chrono::milliseconds> check_again;
   if (decision && decision->check_again_in) {
-    return runtime::ReconcileResult::after(std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in));
+    check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
   }
+  if (!errors.empty()) {
+    // Retried with backoff; a rollout deadline is still checked on time, however
+    // long the backoff has grown.
+    if (check_again) c.controller->queue().add_after(kReconcileKey, *check_again);
+    throw std::runtime_error(summarize(errors));
+  }
+  if (check_again) return runtime::ReconcileResult::after(*check_again);
   return runtime::ReconcileResult::done();
 }
 

@@ -48,7 +48,9 @@ class ClusterPolicyController {
                                     std::chrono::system_clock::time_point now) const;
   void report_config(const nlohmann::json& policy, const ConfigInputs& in, const ConfigDecision& decision,
                      StatusInputs& status, std::vector<std::string>& errors);
-
+  // The status the server holds for `policy`: the cached one, unless the cache
+  // has not yet caught up with the status this operator last wrote.
+  nlohmann::json current_status(const nlohmann::json& policy) const;
 
  private:
   kube::Client& client_;
@@ -60,6 +62,15 @@ class ClusterPolicyController {
   // status holds the same for restarts, but the cache can lag behind our own
   // status write; deciding from a stale record would undo a rollback.
   std::map<std::string, RolloutRecord> records_;
+  // The status last written for each ClusterPolicy (by uid) and the
+  // resourceVersion the write was based on: while the cache still shows that
+  // version, the written status is what the server holds, and Events and
+  // counters decided against the cached one would repeat.
+  struct WrittenStatus {
+    std::string based_on;
+    nlohmann::json status;
+  };
+  std::map<std::string, WrittenStatus> written_status_;
 };
 
 }  // namespace cpo::clusterpolicy

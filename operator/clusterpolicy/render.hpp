@@ -48,6 +48,11 @@ struct OperandImages {
 struct ConfigSource {
   std::string configmap_name;
   std::string content_hash;  // may be empty: no annotation
+  // The default key and MIG strategy validated with this config; the consumers
+  // get these, not the spec's, so a rejected spec change stays off the pods.
+  // Unset: the spec's (an offline render, or a snapshot that did not pin them).
+  std::optional<std::string> default_key;
+  std::optional<std::string> mig_strategy;
 };
 
 struct RenderInputs {

@@ -32,7 +32,7 @@ json config_manager_env(const RenderContext& ctx, const Operand& operand, bool s
       env_value("NODE_LABEL", kConfigNodeLabel),
       env_value("CONFIG_FILE_SRCDIR", kAvailableConfigsDir),
       env_value("CONFIG_FILE_DST", kConfigFile),
-      env_value("DEFAULT_CONFIG", ctx.spec.device_plugin.config_default),
+      env_value("DEFAULT_CONFIG", ctx.inputs.config->default_key.value_or(ctx.spec.device_plugin.config_default)),
       env_value("SEND_SIGNAL", sidecar ? "true" : "false"),
   });
   if (sidecar) {

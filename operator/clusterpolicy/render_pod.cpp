@@ -127,7 +127,9 @@ json& find_container(json& pod_spec, const std::string& name) {
 }
 
 json finish_daemonset(const RenderContext& ctx, const Operand& operand, json pod_spec) {
-  const std::string& mig_strategy = ctx.spec.mig_strategy;
+  const std::string& mig_strategy = ctx.inputs.config && ctx.inputs.config->mig_strategy
+                                         ? *ctx.inputs.config->mig_strategy
+                                         : ctx.spec.mig_strategy;
   json& main = find_container(pod_spec, operand.main_container);
   set_env(main, "MIG_STRATEGY", mig_strategy);
   if (mig_strategy != "none") set_env(main, "NVIDIA_MIG_MONITOR_DEVICES", "all");

@@ -7,9 +7,11 @@
 
 namespace cpo::clusterpolicy {
 
-std::string content_hash(const std::map<std::string, std::string>& data) {
+std::string config_hash(const ConfigContent& content) {
   // std::map iterates in key order: the serialisation is canonical.
-  return sha256_hex(nlohmann::json(data).dump());
+  const nlohmann::json canonical = {
+      {"data", content.data}, {"default", content.default_key}, {"migStrategy", content.mig_strategy}};
+  return sha256_hex(canonical.dump());
 }
 
 std::string snapshot_source_label(const std::string& source) {
@@ -39,23 +41,26 @@ std::string snapshot_name(const std::string& source, const std::string& hash) {
   return base + suffix;
 }
 
-nlohmann::json render_snapshot(const std::string& source, const std::map<std::string, std::string>& data,
-                               const std::string& ns, const nlohmann::json& owner) {
-  const std::string hash = content_hash(data);
+nlohmann::json render_snapshot(const std::string& source, const ConfigContent& content, const std::string& ns,
+                               const nlohmann::json& owner) {
+  const std::string hash = config_hash(content);
   const auto& meta = owner.at("metadata");
   nlohmann::json snapshot = {{"apiVersion", "v1"},
-          {"kind", "ConfigMap"},
-          {"metadata",
-           {{"name", snapshot_name(source, hash)},
-            {"namespace", ns},
-            {"labels",
-             {{"app.kubernetes.io/managed-by", "clusterpolicy-operator"},
-              {"app.kubernetes.io/part-of", "clusterpolicy-operator"},
-              {kSnapshotSourceLabel, snapshot_source_label(source)},
-              {kSnapshotHashLabel, hash.substr(0, 63)}}},
-            {"annotations", {{"nvidia.com/device-plugin.config-sha256", hash}}}}},
-          {"immutable", true},
-          {"data", data}};
+                             {"kind", "ConfigMap"},
+                             {"metadata",
+                              {{"name", snapshot_name(source, hash)},
+                               {"namespace", ns},
+                               {"labels",
+                                {{"app.kubernetes.io/managed-by", "clusterpolicy-operator"},
+                                 {"app.kubernetes.io/part-of", "clusterpolicy-operator"},
+                                 {kSnapshotSourceLabel, snapshot_source_label(source)},
+                                 {kSnapshotHashLabel, hash.substr(0, 63)}}},
+                               {"annotations",
+                                {{kSnapshotSha256Annotation, hash},
+                                 {kSnapshotDefaultAnnotation, content.default_key},
+                                 {kSnapshotMigStrategyAnnotation, content.mig_strategy}}}}},
+                             {"immutable", true},
+                             {"data", content.data}};
   // Owned by the ClusterPolicy (garbage-collected with it); a manifest read from a
   // file for `render` has no uid, and a reference without one would be refused.
   const std::string uid = meta.contains("uid") && meta["uid"].is_string() ? meta["uid"].get<std::string>() : "";
@@ -70,20 +75,35 @@ nlohmann::json render_snapshot(const std::string& source, const std::map<std::st
   return snapshot;
 }
 
-std::vector<std::string> snapshots_to_prune(const std::vector<nlohmann::json>& snapshots,
+std::optional<Snapshot> read_snapshot(const nlohmann::json& configmap) {
+  const auto& meta = configmap.value("metadata", nlohmann::json::object());
+  if (!meta.value("labels", nlohmann::json::object()).contains(kSnapshotSourceLabel)) return std::nullopt;
+  const auto annotations = meta.value("annotations", nlohmann::json::object());
+  Snapshot s;
+  s.name = meta.value("name", "");
+  s.hash = annotations.value(kSnapshotSha256Annotation, "");
+  if (s.name.empty() || s.hash.empty()) return std::nullopt;
+  if (annotations.contains(kSnapshotDefaultAnnotation)) s.default_key = annotations.value(kSnapshotDefaultAnnotation, "");
+  if (annotations.contains(kSnapshotMigStrategyAnnotation)) {
+    s.mig_strategy = annotations.value(kSnapshotMigStrategyAnnotation, "");
+  }
+  for (const auto& [key, value] : configmap_data(configmap)) s.keys.insert(key);
+  s.created = meta.value("creationTimestamp", "");
+  return s;
+}
+
+std::vector<std::string> snapshots_to_prune(const std::vector<Snapshot>& snapshots,
                                             const std::vector<std::string>& referenced, std::size_t keep) {
-  std::vector<const nlohmann::json*> ordered;
+  std::vector<const Snapshot*> ordered;
   for (const auto& s : snapshots) ordered.push_back(&s);
   // Newest first: creationTimestamp (RFC 3339 sorts as text), then name for ties.
-  std::sort(ordered.begin(), ordered.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
-    auto ka = (*a)["metadata"].value("creationTimestamp", "") + (*a)["metadata"].value("name", "");
-    auto kb = (*b)["metadata"].value("creationTimestamp", "") + (*b)["metadata"].value("name", "");
-    return ka > kb;
-  });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Snapshot* a, const Snapshot* b) { return a->created + a->name > b->created + b->name; });
   std::vector<std::string> prune;
   for (std::size_t i = keep; i < ordered.size(); ++i) {
-    std::string name = (*ordered[i])["metadata"].value("name", "");
-    if (std::find(referenced.begin(), referenced.end(), name) == referenced.end()) prune.push_back(name);
+    if (std::find(referenced.begin(), referenced.end(), ordered[i]->name) == referenced.end()) {
+      prune.push_back(ordered[i]->name);
+    }
   }
   return prune;
 }

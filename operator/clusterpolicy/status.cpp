@@ -68,6 +68,8 @@ OperandReadiness operand_readiness(const std::string& name, const nlohmann::json
   if (auto spec = daemonset->find("spec"); spec != daemonset->end()) {
     if (auto us = spec->find("updateStrategy"); us != spec->end()) strategy = us->value("type", "RollingUpdate");
   }
+  r.observed = observed >= generation;
+  r.on_delete = strategy == "OnDelete";
   if (r.desired == 0) {
     r.ready = observed >= generation;
   } else if (unavailable != 0) {

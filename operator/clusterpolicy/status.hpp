@@ -24,6 +24,10 @@ struct OperandReadiness {
   long available = 0;  // numberAvailable
   long ready_pods = 0; // numberReady
   bool ready = false;  // the rollout-status rule
+  bool observed = false;   // the DaemonSet controller has seen the newest generation
+  bool on_delete = false;  // updateStrategy OnDelete: pods change only when deleted
+  // Every pod runs the current template and is available (whatever the strategy).
+  bool rolled_out() const { return observed && updated == desired && available == desired && ready; }
 };
 
 // The upstream (and `kubectl rollout status`) readiness rule: ready when nothing

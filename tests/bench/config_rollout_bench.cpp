@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
                {"metadata", {{"name", "bench-config"}, {"namespace", kNs}}}, {"data", {{"mps", doc(edit)}}}};
     admin.apply(kube::resources::configmaps, cm, "bench");
-    return clusterpolicy::content_hash({{"mps", doc(edit)}});
+    return clusterpolicy::config_hash({{{"mps", doc(edit)}}, "mps", "none"});
   };
 
   std::cerr << "bench: caches synced; rolling out the first config\n";

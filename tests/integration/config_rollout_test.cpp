@@ -59,7 +59,7 @@ struct ConfigEnvironment {
   }
   void reset() {
     cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true --timeout=60s");
-    cluster.kubectl("-n " + kNs + " delete configmap mps-config-all --ignore-not-found");
+    cluster.kubectl("-n " + kNs + " delete configmap mps-config-all mps-config-renamed --ignore-not-found");
     cluster.kubectl("label node gpu-node-1 gpu-node-2 nvidia.com/device-plugin.config-");
     REQUIRE(testing::eventually([&] {
       return admin.list(kube::resources::daemonsets, kNs)["items"].empty() &&
@@ -73,9 +73,9 @@ struct ConfigEnvironment {
     REQUIRE(result.exit_code == 0);
     return result;
   }
-  void set_config(const std::map<std::string, std::string>& data) {
+  void set_config(const std::map<std::string, std::string>& data, const std::string& name = "mps-config-all") {
     json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-               {"metadata", {{"name", "mps-config-all"}, {"namespace", kNs}}}, {"data", data}};
+               {"metadata", {{"name", name}, {"namespace", kNs}}}, {"data", data}};
     admin.apply(kube::resources::configmaps, cm, "test-user");
   }
   // The config hash every consumer's pod template carries ("" when they differ or lack one).
@@ -87,6 +87,13 @@ struct ConfigEnvironment {
       hashes.insert((*ds)["spec"]["template"]["metadata"].value("annotations", json::object()).value(kHashAnnotation, ""));
     }
     return hashes.size() == 1 ? *hashes.begin() : "";
+  }
+  std::vector<long> generations() {
+    std::vector<long> out;
+    for (const auto& name : kConsumers) {
+      out.push_back(admin.get(kube::resources::daemonsets, {kNs, name, ""})["metadata"].value("generation", 0L));
+    }
+    return out;
   }
   std::string mounted_configmap(const std::string& ds_name) {
     auto ds = admin.get(kube::resources::daemonsets, {kNs, ds_name, ""});
@@ -126,7 +133,10 @@ struct ConfigEnvironment {
   }
 };
 
-std::string hash_of(const std::map<std::string, std::string>& data) { return clusterpolicy::content_hash(data); }
+// The hash of a config with the default key the tests use and no MIG strategy.
+std::string hash_of(const std::map<std::string, std::string>& data) {
+  return clusterpolicy::config_hash({data, "mps-any", "none"});
+}
 
 }  // namespace
 
@@ -211,6 +221,48 @@ TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[co
   CHECK(testing::eventually([&] { return env.consumer_hash() == hash_of(data); }, std::chrono::seconds(30)));
   CHECK(testing::eventually([&] { return env.condition("ConfigValid").value("status", "") == "True"; },
                             std::chrono::seconds(20)));
+}
+
+TEST_CASE("Config: a rejected default or a renamed ConfigMap never reaches the pods", "[config][integration]") {
+  ConfigEnvironment env;
+  std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
+  env.set_config(data);
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  const std::string good = hash_of(data);
+  const std::string good_snapshot = clusterpolicy::snapshot_name("mps-config-all", good);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+  env.rollout_all();
+  const auto settled = env.generations();
+  INFO("operator log:\n" << env.op->log_tail());
+
+  // A default naming no key: refused, and no template changes (the pods would
+  // otherwise start a config-manager that exits on the unknown key).
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"default\": \"mps-typo\"}}}}'");
+  CHECK(testing::eventually([&] {
+    auto c = env.condition("ConfigValid");
+    return c.value("status", "") == "False" && c.value("message", "").find("mps-typo") != std::string::npos;
+  }, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(env.generations() == settled);
+
+  // config.name switched to a ConfigMap that does not exist yet: the consumers
+  // keep the previous source's snapshot.
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-renamed\", \"default\": \"mps-any\"}}}}'");
+  CHECK(testing::eventually([&] { return env.config_status().value("state", "") == "missing"; },
+                            std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(env.generations() == settled);
+  CHECK(env.mounted_configmap(kConsumers[0]) == good_snapshot);
+
+  // Once it exists, it rolls.
+  std::map<std::string, std::string> renamed = {{"mps-any", mps_doc(6)}};
+  env.set_config(renamed, "mps-config-renamed");
+  CHECK(testing::eventually([&] { return env.consumer_hash() == hash_of(renamed); }, std::chrono::seconds(30)));
+  CHECK(env.mounted_configmap(kConsumers[0]) == clusterpolicy::snapshot_name("mps-config-renamed", hash_of(renamed)));
 }
 
 TEST_CASE("Config: a node selecting an unknown key is listed in status", "[config][integration]") {
