@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace cpo::clusterpolicy {
 
@@ -65,6 +67,18 @@ bool scalars_equal(const nlohmann::json& live, const nlohmann::json& desired, bo
   return false;
 }
 
+// Every item an object with a distinct string "name".
+bool keyed_by_name(const nlohmann::json& list) {
+  if (list.empty()) return false;
+  std::vector<std::string> names;
+  for (const auto& item : list) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) return false;
+    names.push_back(item["name"].get<std::string>());
+  }
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) == names.end();
+}
+
 // `quantities`: inside resources.limits / resources.requests, where the API
 // server rewrites quantities into canonical form.
 std::string difference(const nlohmann::json& live, const nlohmann::json& desired, const std::string& path,
@@ -85,7 +99,23 @@ std::string difference(const nlohmann::json& live, const nlohmann::json& desired
     return {};
   }
   if (desired.is_array()) {
-    if (!live.is_array() || live.size() != desired.size()) return path;
+    if (!live.is_array()) return path;
+    if (keyed_by_name(desired)) {
+      // Lists merged by name (containers, env, volumes, ports, ...): server-side
+      // apply keeps the live order and appends what is new, and other managers
+      // may add items; what matters is that every item we declare is there.
+      for (const auto& item : desired) {
+        const std::string name = item["name"].get<std::string>();
+        auto found = std::find_if(live.begin(), live.end(), [&](const nlohmann::json& l) {
+          return l.is_object() && l.value("name", nlohmann::json()) == item["name"];
+        });
+        const std::string child = path + "[name=" + name + "]";
+        if (found == live.end()) return child;
+        if (auto d = difference(*found, item, child, quantities); !d.empty()) return d;
+      }
+      return {};
+    }
+    if (live.size() != desired.size()) return path;
     for (std::size_t i = 0; i < desired.size(); ++i) {
       if (auto d = difference(live[i], desired[i], path + "[" + std::to_string(i) + "]", quantities); !d.empty()) return d;
     }
