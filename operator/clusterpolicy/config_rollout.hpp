@@ -63,6 +63,7 @@ struct ConfigInputs {
   RolloutRecord record;
   std::chrono::system_clock::time_point now;
   std::chrono::seconds rollout_deadline{600};
+  std::string rollout_deadline_problem;  // why the ClusterPolicy's deadline annotation was ignored ("" = none)
 };
 
 enum class ConfigOutcome {

@@ -202,8 +202,9 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
         if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
         in.rollout_deadline = deadline;
       } catch (const std::exception& e) {
-        spdlog::warn("annotation {}=\"{}\" ignored ({}); the rollout deadline is {}s", kRolloutDeadlineAnnotation,
-                     text, e.what(), in.rollout_deadline.count());
+        in.rollout_deadline_problem = "annotation " + std::string(kRolloutDeadlineAnnotation) + "=\"" + text +
+                                      "\" ignored (" + e.what() + "); the rollout deadline is " +
+                                      std::to_string(in.rollout_deadline.count()) + "s";
       }
     }
   }
@@ -486,6 +487,13 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     status_in.failure = Failure{"RenderFailed", std::string("rendering the operands failed: ") + e.what()};
     write_status(active, compute_status(status_in));
     throw;
+  }
+  if (config && !config->rollout_deadline_problem.empty()) {
+    const auto& noted = status_in.previous.value("notes", nlohmann::json::array());
+    if (std::find(noted.begin(), noted.end(), config->rollout_deadline_problem) == noted.end()) {
+      events_.record(active, runtime::EventType::Warning, "InvalidAnnotation", config->rollout_deadline_problem);
+    }
+    rendered.notes.push_back(config->rollout_deadline_problem);
   }
   if (!rendered.notes.empty()) status_in.extra["notes"] = rendered.notes;
 

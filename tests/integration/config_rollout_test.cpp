@@ -278,6 +278,16 @@ TEST_CASE("Config: a node selecting an unknown key is listed in status", "[confi
   }, std::chrono::seconds(20)));
   CHECK(testing::eventually([&] { return env.has_event("NodeSelectsUnknownConfig", "cluster-policy"); },
                             std::chrono::seconds(10)));
+
+  // A deadline annotation that is not a duration is reported, not silently dropped.
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy nvidia.com/rollout-deadline=0s");
+  CHECK(testing::eventually([&] {
+    auto cp = env.admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
+    return cp["status"].value("notes", json::array()).dump().find("rollout-deadline=\\\"0s\\\" ignored") !=
+           std::string::npos;
+  }, std::chrono::seconds(20)));
+  CHECK(testing::eventually([&] { return env.has_event("InvalidAnnotation", "cluster-policy"); },
+                            std::chrono::seconds(10)));
 }
 
 TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[config][integration]") {
