@@ -10,6 +10,9 @@ namespace cpo::cli {
 
 namespace {
 
+// How a flag is written: -f for one letter, --name otherwise.
+std::string spelled(const std::string& name) { return (name.size() == 1 ? "-" : "--") + name; }
+
 std::string duration_text(std::chrono::seconds value) {
   auto s = value.count();
   if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
@@ -57,7 +60,7 @@ FlagSet::Flag& FlagSet::find(const std::string& name) {
   for (auto& flag : flags_) {
     if (flag.name == name) return flag;
   }
-  throw UsageError("unknown flag --" + name + " for \"" + command_ + "\"");
+  throw UsageError("unknown flag " + spelled(name) + " for \"" + command_ + "\"");
 }
 
 bool FlagSet::was_set(const std::string& name) const {
@@ -90,7 +93,7 @@ std::vector<std::string> FlagSet::parse(const std::vector<std::string>& args) {
     } else if (flag.value_name.empty()) {
       value = "true";
     } else {
-      if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value");
+      if (i + 1 >= args.size()) throw UsageError(spelled(name) + " needs a value");
       value = args[++i];
     }
     flag.set(value);
@@ -103,7 +106,7 @@ std::string FlagSet::usage() const {
   std::size_t width = 0;
   std::vector<std::string> heads;
   for (const auto& flag : flags_) {
-    heads.push_back("--" + flag.name + (flag.value_name.empty() ? "" : " " + flag.value_name));
+    heads.push_back(spelled(flag.name) + (flag.value_name.empty() ? "" : " " + flag.value_name));
     width = std::max(width, heads.back().size());
   }
   std::ostringstream out;
