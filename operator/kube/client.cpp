@@ -1,5 +1,7 @@
 #include "kube/client.hpp"
 
+#include <algorithm>
+
 namespace cpo::kube {
 
 namespace {
@@ -75,12 +77,13 @@ void Client::add_auth(HttpRequest& request) {
 }
 
 nlohmann::json Client::call(const std::string& method, const std::string& target, const std::string& body,
-                            std::string_view content_type, std::string_view accept) {
+                            std::string_view content_type, std::string_view accept,
+                            std::optional<std::chrono::milliseconds> timeout) {
   HttpRequest request;
   request.method = method;
   request.target = target;
   request.body = body;
-  request.timeout = options_.request_timeout;
+  request.timeout = timeout ? std::min(*timeout, options_.request_timeout) : options_.request_timeout;
   request.headers.emplace_back("Accept", accept.empty() ? std::string(kJson) : std::string(accept));
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", std::string(content_type));
   add_auth(request);
@@ -111,7 +114,7 @@ nlohmann::json Client::call(const std::string& method, const std::string& target
 nlohmann::json Client::get(const Resource& resource, const ObjectRef& ref, const ReadOptions& options) {
   std::string target = resource_path(resource, ref);
   if (!options.resource_version.empty()) append_param(target, "resourceVersion", options.resource_version);
-  return call("GET", target, {}, {}, options.metadata_only ? kMetadataAccept : kJson);
+  return call("GET", target, {}, {}, options.metadata_only ? kMetadataAccept : kJson, options.timeout);
 }
 
 std::optional<nlohmann::json> Client::find(const Resource& resource, const ObjectRef& ref,
@@ -155,14 +158,14 @@ nlohmann::json Client::create(const Resource& resource, const nlohmann::json& ob
   std::string target = resource_path(resource, ref);
   if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
   if (options.dry_run) append_param(target, "dryRun", "All");
-  return call("POST", target, object.dump(), kJson);
+  return call("POST", target, object.dump(), kJson, {}, options.timeout);
 }
 
 nlohmann::json Client::update(const Resource& resource, const nlohmann::json& object, const WriteOptions& options) {
   std::string target = resource_path(resource, ref_of(resource, object));
   if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
   if (options.dry_run) append_param(target, "dryRun", "All");
-  return call("PUT", target, object.dump(), kJson);
+  return call("PUT", target, object.dump(), kJson, {}, options.timeout);
 }
 
 nlohmann::json Client::update_status(const Resource& resource, const nlohmann::json& object,
@@ -171,7 +174,7 @@ nlohmann::json Client::update_status(const Resource& resource, const nlohmann::j
   ref.subresource = "status";
   std::string target = resource_path(resource, ref);
   if (!options.field_manager.empty()) append_param(target, "fieldManager", options.field_manager);
-  return call("PUT", target, object.dump(), kJson);
+  return call("PUT", target, object.dump(), kJson, {}, options.timeout);
 }
 
 nlohmann::json Client::patch(const Resource& resource, const ObjectRef& ref, PatchType type,
@@ -228,19 +231,22 @@ std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::
   try {
     body = transport_->open(request);
   } catch (const TransportError&) {
-    if (options_.observer) options_.observer("WATCH", "<error>", std::chrono::steady_clock::now() - started);
+    // A watch is a GET, and client-go counts it as one.
+    if (options_.observer) options_.observer("GET", "<error>", std::chrono::steady_clock::now() - started);
     throw;
   }
   const auto& head = body->head();
   if (options_.observer) {
-    options_.observer("WATCH", std::to_string(head.status), std::chrono::steady_clock::now() - started);
+    options_.observer("GET", std::to_string(head.status), std::chrono::steady_clock::now() - started);
   }
   if (head.status < 200 || head.status > 299) {
     throw error_from_response(head.status, head.body, head.header("retry-after"));
   }
-  // The server ends a watch after timeoutSeconds; silence well past that (or past
-  // a bookmark interval when none was asked for) means a dead connection.
-  auto idle = std::chrono::seconds(options.timeout_seconds.value_or(300) + 60);
+  // The server ends a watch after timeoutSeconds; silence well past that, or past
+  // the bookmark interval, means a dead connection (a watch resumed from its last
+  // resourceVersion loses nothing).
+  auto idle = std::min<std::chrono::seconds>(std::chrono::seconds(options.timeout_seconds.value_or(300) + 60),
+                                             WatchStream::kMaxWatchIdle);
   return std::make_unique<WatchStream>(std::move(body), idle);
 }
 

@@ -34,6 +34,9 @@ std::string_view content_type(PatchType type);
 struct WriteOptions {
   std::string field_manager;
   bool dry_run = false;
+  // A shorter limit for this request than the client's request_timeout (a caller
+  // with a deadline of its own); unset = the client's.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct PatchOptions {
@@ -54,13 +57,21 @@ struct ReadOptions {
   // Ask for PartialObjectMetadata(List) instead of whole objects: labels,
   // annotations, owners — none of a Node's potentially large status.
   bool metadata_only = false;
+  // A shorter limit for this request than the client's request_timeout; unset = the client's.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 // A watch in progress. next() blocks until an event arrives; it returns
 // std::nullopt when the server ends the watch (timeoutSeconds) or after cancel().
 // ERROR events are returned as events; error_from_status(event.object) types them.
+// A watch silent for longer than its idle timeout (at most kMaxWatchIdle) throws
+// TransportError: the connection is presumed dead.
 class WatchStream {
  public:
+  // The apiserver sends a bookmark about every minute to a watch that allows
+  // them, so a watch silent this long is dead even before its timeoutSeconds.
+  static constexpr std::chrono::seconds kMaxWatchIdle{90};
+
   WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout);
   std::optional<WatchEvent> next();
   // Thread-safe: makes a blocked next() return std::nullopt.
@@ -134,7 +145,8 @@ class Client {
 
  private:
   nlohmann::json call(const std::string& method, const std::string& target, const std::string& body,
-                      std::string_view content_type, std::string_view accept = {});
+                      std::string_view content_type, std::string_view accept = {},
+                      std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   void add_auth(HttpRequest& request);
 
   ClusterConfig config_;

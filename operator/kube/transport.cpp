@@ -4,7 +4,9 @@
 // Operations are started asynchronously and the io_context is run to completion
 // on the calling thread, which gives a blocking API with real timeouts (the
 // tcp_stream's expiry closes the socket). A pool keeps idle keep-alive
-// connections; a watch takes a connection of its own.
+// connections; a watch takes a connection of its own. Every socket has TCP
+// keepalive on, so a peer that vanished (a node or NAT gone silent) is noticed
+// within about a minute even on a connection that carries nothing.
 #include "kube/asio.hpp"
 #include "kube/errors.hpp"
 #include "kube/http.hpp"
@@ -14,6 +16,10 @@
 #include <cctype>
 #include <deque>
 #include <mutex>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 
@@ -29,6 +35,26 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 256 * 1024;
+
+// TCP keepalive: the first probe after 30 s of silence, then every 10 s; three
+// unanswered probes break the connection (about 60 s in all).
+constexpr int kKeepaliveIdleSeconds = 30;
+constexpr int kKeepaliveIntervalSeconds = 10;
+constexpr int kKeepaliveProbes = 3;
+
+void enable_keepalive(tcp::socket& socket) {
+  beast::error_code ignored;
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int fd = socket.native_handle();
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdleSeconds, sizeof kKeepaliveIdleSeconds);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveIntervalSeconds, sizeof kKeepaliveIntervalSeconds);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepaliveProbes, sizeof kKeepaliveProbes);
+}
+
+// Methods the server treats as idempotent: sending one twice has the effect of once.
+bool is_idempotent(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE";
+}
 
 bool is_ip_literal(const std::string& host) {
   beast::error_code ec;
@@ -83,6 +109,7 @@ class Connection {
     run_until(deadline);
     if (ec) fail("connecting to", ec, deadline);
     lowest().socket().set_option(tcp::no_delay(true));
+    enable_keepalive(lowest().socket());
 
     if (tls_stream_) {
       SSL* handle = tls_stream_->native_handle();
@@ -286,17 +313,23 @@ class BeastTransport final : public Transport {
       auto [connection, reused] = acquire(deadline);
       auto message = connection->make_request(request);
       bool keep_alive = false;
+      bool written = false;
       bool received = false;
       try {
         connection->write(message, deadline);
+        written = true;
         HttpResponse response = connection->read_response(deadline, keep_alive, received);
         if (keep_alive) release(std::move(connection));
         return response;
       } catch (const TransportError&) {
         // A pooled connection the server closed while idle fails before any byte of
-        // an answer arrives; the request never reached the server, so send it once
-        // more on a fresh connection.
-        if (reused && !received && attempt == 0 && Clock::now() < deadline) continue;
+        // an answer arrives. When writing the request failed, the server never got
+        // it whole and cannot have acted on it; when it was written and no answer
+        // came, the server may have acted on it, so only an idempotent request is
+        // sent once more on a fresh connection (a POST or PATCH twice could create
+        // or change twice).
+        bool safe = !written || (!received && is_idempotent(request.method));
+        if (reused && safe && attempt == 0 && Clock::now() < deadline) continue;
         throw;
       }
     }
