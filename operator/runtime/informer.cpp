@@ -103,6 +103,9 @@ bool Informer::sleep_for(std::chrono::milliseconds delay) {
 }
 
 void Informer::run() {
+  // A watch that ends this soon having delivered nothing is retried with backoff:
+  // a server (or proxy) that ends every watch at once must not be hammered.
+  constexpr auto kShortWatch = std::chrono::seconds(1);
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   // An informer started again after stop() resumes watching from the last
   // resourceVersion it saw, as after a dropped connection.
@@ -114,11 +117,18 @@ void Informer::run() {
         need_list = false;
         backoff.reset();
       }
-      need_list = watch_once();
-      backoff.reset();
-      continue;
+      const auto opened = std::chrono::steady_clock::now();
+      WatchOutcome outcome = watch_once();
+      need_list = outcome.relist;
+      if (outcome.events > 0 || std::chrono::steady_clock::now() - opened >= kShortWatch) {
+        backoff.reset();
+        continue;
+      }
+      if (stopping_) break;
+      spdlog::debug("informer {}: the watch ended at once without events; {} after a backoff", resource_.plural,
+                    need_list ? "listing again" : "watching again");
     } catch (const kube::ApiError& e) {
-      if (e.is_gone()) {
+      if (e.is_gone() && !need_list) {
         need_list = true;
         continue;
       }
@@ -140,7 +150,20 @@ bool Informer::list_and_sync() {
   std::unordered_map<std::string, ObjectPtr> fresh;
   std::string rv;
   while (true) {
-    nlohmann::json page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+    nlohmann::json page;
+    try {
+      page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+    } catch (const kube::ApiError& e) {
+      // The continue token expired (410) while paging, as it does when listing takes
+      // longer than the server keeps old versions: listing again page by page would
+      // likely expire again, so get everything in one unpaged list instead.
+      if (!e.is_gone() || list_options.continue_token.empty()) throw;
+      spdlog::info("informer {}: {}; listing everything at once", resource_.plural, e.message());
+      fresh.clear();
+      list_options.limit.reset();
+      list_options.continue_token.clear();
+      page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+    }
     if (stopping_) return false;
     if (auto items = page.find("items"); items != page.end() && items->is_array()) {
       for (auto& item : *items) {
@@ -183,7 +206,7 @@ bool Informer::list_and_sync() {
   return true;
 }
 
-bool Informer::watch_once() {
+Informer::WatchOutcome Informer::watch_once() {
   static thread_local std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<long> spread(options_.min_watch_timeout.count(),
                                              std::max(options_.min_watch_timeout, options_.max_watch_timeout).count());
@@ -198,7 +221,7 @@ bool Informer::watch_once() {
   {
     std::lock_guard lock(mutex_);
     ++stats_.watches;
-    if (stopping_) return false;
+    if (stopping_) return {};
     active_watch_ = watch.get();
   }
   struct Clear {
@@ -209,18 +232,21 @@ bool Informer::watch_once() {
     }
   } clear{this};
 
+  WatchOutcome outcome;
   while (auto event = watch->next()) {
     if (event->type == kube::WatchEventType::Error) {
       kube::ApiError error = kube::error_from_status(event->object);
       if (error.is_gone()) {
         spdlog::info("informer {}: {}; listing again", resource_.plural, error.message());
-        return true;
+        outcome.relist = true;
+        return outcome;
       }
       throw error;
     }
     handle_watch_event(*event);
+    ++outcome.events;
   }
-  return false;
+  return outcome;
 }
 
 void Informer::handle_watch_event(kube::WatchEvent& event) {

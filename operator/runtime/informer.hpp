@@ -5,10 +5,13 @@
 // has_synced() turns true; a watch resumes from the last resourceVersion it saw
 // (bookmarks keep that fresh); a watch that the server ends (timeoutSeconds,
 // randomised so watches recycle) is re-opened at once; a broken connection is
-// retried with jittered exponential backoff; when the server says the version is
-// gone (410) the informer lists again and delivers the difference — adds, updates
-// and deletes of objects that changed or vanished while it was away — so nothing
-// is lost.
+// retried with jittered exponential backoff, and so is a watch that ended within
+// a second having delivered nothing, so that a server ending every watch at once
+// is not hammered; when the server says the version is gone (410) the informer
+// lists again and delivers the difference — adds, updates and deletes of objects
+// that changed or vanished while it was away — so nothing is lost. A paged list
+// whose continue token expires (410) falls back to one list of everything at
+// once, as client-go's pager does.
 #pragma once
 
 #include <atomic>
@@ -86,8 +89,11 @@ class Informer {
  private:
   void run();
   bool list_and_sync();
-  // Returns true when a relist is needed (410), false to re-watch.
-  bool watch_once();
+  struct WatchOutcome {
+    bool relist = false;     // the server said the version is gone (410)
+    std::size_t events = 0;  // events handled, bookmarks included
+  };
+  WatchOutcome watch_once();
   ObjectPtr prepare(nlohmann::json object) const;
   void handle_watch_event(kube::WatchEvent& event);
   void set_resource_version(const std::string& rv);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -122,20 +123,42 @@ LeaderElector::LeaderElector(kube::Client& client, LeaderElectionConfig config, 
 bool LeaderElector::try_acquire_or_renew() {
   std::lock_guard step(step_mutex_);
   const kube::ObjectRef ref{config_.lease_namespace, config_.lease_name, ""};
+  // A renewal counts from when its attempt started, the earliest moment its write
+  // can have reached the server: counting from the answer would overstate how
+  // long the lease is safely this candidate's.
+  const auto started_at = clock_.now();
+  std::optional<Clock::steady_time> deadline;  // while leading: renew by then or step down
+  {
+    std::lock_guard state(state_mutex_);
+    if (leading_) deadline = renewed_at_ + config_.renew_deadline;
+  }
+  auto deadline_passed = [&] { return deadline && clock_.now() >= *deadline; };
+  // While leading, a request may take only the time left before the deadline, so
+  // that a slow server cannot keep this candidate leading past it.
+  auto request_timeout = [&]() -> std::optional<std::chrono::milliseconds> {
+    if (!deadline) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock_.now());
+    return std::max(left, std::chrono::milliseconds(1));
+  };
+  auto give_up = [&] {
+    spdlog::error("leader election: could not renew lease {}/{} within {}s", ref.ns, ref.name,
+                  config_.renew_deadline.count());
+    step_down();
+    return false;
+  };
+
+  if (deadline_passed()) return give_up();
   std::optional<json> lease;
   try {
-    lease = client_.find(kube::resources::leases, ref);
+    lease = client_.find(kube::resources::leases, ref, {.timeout = request_timeout()});
   } catch (const std::exception& e) {
     spdlog::warn("leader election: reading lease {}/{} failed: {}", ref.ns, ref.name, e.what());
+    if (deadline_passed()) return give_up();
     return false;
   }
   LeaseDecision decision = decide_lease(lease, observation_, config_, clock_.now(), clock_.wall_now());
   observation_ = decision.observation;
-  bool was_leading;
-  {
-    std::lock_guard state(state_mutex_);
-    was_leading = leading_;
-  }
+  const bool was_leading = deadline.has_value();
   if (was_leading && decision.action != LeaseAction::Create && decision.holder != config_.identity) {
     // Someone else holds it now: stop at once, never take it straight back.
     spdlog::error("leader election: lease {}/{} is now held by '{}'", ref.ns, ref.name, decision.holder);
@@ -147,11 +170,15 @@ bool LeaderElector::try_acquire_or_renew() {
     observe_holder(decision.holder);
     return false;
   }
+  // The read took so long that the deadline passed: not one more write, standbys
+  // may already be about to take the lease.
+  if (deadline_passed()) return give_up();
+  const kube::WriteOptions write_options{.timeout = request_timeout()};
   try {
     if (decision.action == LeaseAction::Create) {
-      client_.create(kube::resources::leases, decision.lease);
+      client_.create(kube::resources::leases, decision.lease, write_options);
     } else {
-      client_.update(kube::resources::leases, decision.lease);
+      client_.update(kube::resources::leases, decision.lease, write_options);
     }
   } catch (const kube::ApiError& e) {
     if (e.is_conflict() || e.is_already_exists()) {
@@ -159,19 +186,22 @@ bool LeaderElector::try_acquire_or_renew() {
     } else {
       spdlog::warn("leader election: writing lease {}/{} failed: {}", ref.ns, ref.name, e.what());
     }
+    if (deadline_passed()) return give_up();
     return false;
   } catch (const std::exception& e) {
     spdlog::warn("leader election: writing lease {}/{} failed: {}", ref.ns, ref.name, e.what());
+    if (deadline_passed()) return give_up();
     return false;
   }
-  auto now = clock_.now();
-  observation_ = {lease_record(decision.lease), now};
+  // An answer that came only after the deadline is no renewal to lead on.
+  if (deadline_passed()) return give_up();
+  observation_ = {lease_record(decision.lease), clock_.now()};
   bool started;
   {
     std::lock_guard state(state_mutex_);
     started = !leading_;
     leading_ = true;
-    renewed_at_ = now;
+    renewed_at_ = started_at;
   }
   observe_holder(config_.identity);
   if (started) {
@@ -190,7 +220,7 @@ LeaderElector::Outcome LeaderElector::run(std::stop_token stop) {
       std::lock_guard state(state_mutex_);
       was_leading = leading_;
     }
-    bool held = try_acquire_or_renew();
+    try_acquire_or_renew();
     bool leading;
     Clock::steady_time renewed_at;
     {
@@ -198,14 +228,17 @@ LeaderElector::Outcome LeaderElector::run(std::stop_token stop) {
       leading = leading_;
       renewed_at = renewed_at_;
     }
-    if (was_leading && !leading) return Outcome::Lost;  // taken over
-    if (leading && !held && clock_.now() - renewed_at >= config_.renew_deadline) {
-      spdlog::error("leader election: could not renew lease {}/{} within {}s", config_.lease_namespace,
-                    config_.lease_name, config_.renew_deadline.count());
-      step_down();
-      return Outcome::Lost;
+    // Taken over, or the renew deadline passed during the attempt.
+    if (was_leading && !leading) return Outcome::Lost;
+    std::chrono::nanoseconds pause;
+    if (leading) {
+      // Never sleep past the renew deadline: the next attempt starts by then at
+      // the latest, and steps down at once if the deadline has passed.
+      auto left = renewed_at + config_.renew_deadline - clock_.now();
+      pause = std::clamp<std::chrono::nanoseconds>(left, std::chrono::nanoseconds(0), config_.retry_period);
+    } else {
+      pause = jittered_retry_period();
     }
-    auto pause = leading ? std::chrono::nanoseconds(config_.retry_period) : jittered_retry_period();
     std::unique_lock lock(sleep_mutex);
     sleeper.wait_for(lock, stop, pause, [] { return false; });
   }

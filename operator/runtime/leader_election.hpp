@@ -7,7 +7,9 @@
 // make two leaders. Every write is an update carrying the resourceVersion read,
 // so of two racing candidates exactly one wins (the other gets 409 and waits).
 // A leader that cannot renew within renew_deadline (< lease_duration) steps down
-// before anyone else may take over.
+// before anyone else may take over: a renewal counts from when its attempt
+// started, every request of a leader is limited to the time left before that
+// deadline, a leader never sleeps past it, and it steps down as soon as it passes.
 #pragma once
 
 #include <atomic>
@@ -85,8 +87,8 @@ struct LeaderCallbacks {
 
 class LeaderElector {
  public:
-  // The client's request timeout should be well under renew_deadline so that a
-  // hung request cannot outlast it.
+  // While leading, each request is limited to the time left before the renew
+  // deadline; the client's own request timeout bounds attempts to acquire.
   LeaderElector(kube::Client& client, LeaderElectionConfig config, LeaderCallbacks callbacks,
                 const Clock& clock = SystemClock::instance());
 
@@ -95,13 +97,16 @@ class LeaderElector {
   // held; call release() after run() has returned and the controllers stopped) or
   // renewal fails (Lost: on_stopped_leading has run; exit non-zero).
   Outcome run(std::stop_token stop);
-  // One read and, if due, one write. True when this candidate holds the lease after it.
+  // One read and, if due, one write. True when this candidate holds the lease after
+  // it. A leader whose renew deadline passes before or during the attempt steps
+  // down (on_stopped_leading) and writes nothing more.
   bool try_acquire_or_renew();
   // Gives the lease up if held: holder cleared, leaseDurationSeconds 1, renewTime
   // now, so a successor acquires at once. True when a release was written.
   bool release();
 
-  // True while the last successful renewal is younger than renew_deadline.
+  // True while the last successful renewal (counted from when its attempt
+  // started) is younger than renew_deadline.
   bool is_leader() const;
   // The holder last observed ("" when none).
   std::string leader_identity() const;

@@ -15,14 +15,14 @@ Manager::Manager(kube::Client& client, ManagerOptions options, Metrics& metrics)
     : client_(client),
       options_(std::move(options)),
       metrics_(metrics),
-      probes_(metrics),
-      leader_gauge_(metrics.leader_election_master_status.Add({{"name", options_.lease.lease_name}})) {
+      probes_(metrics) {
   probes_.add_health_check("ping", [] { return std::nullopt; });
   probes_.add_ready_check("manager", [this] { return readiness(); });
   if (options_.leader_elect) {
-    // The elector talks through a client of its own whose requests time out well
-    // inside lease duration - renew deadline: a hung renewal must never outlast
-    // the lease, or a second replica could lead while this one still believes it does.
+    leader_gauge_ = &metrics.leader_election_master_status.Add({{"name", options_.lease.lease_name}});
+    // The elector talks through a client of its own with a short request timeout,
+    // so that an attempt to acquire does not hang on a stalled connection; while
+    // leading, the elector further limits each request to its renew deadline.
     kube::ClientOptions lease_client_options;
     lease_client_options.request_timeout = std::chrono::seconds(4);
     lease_client_ = std::make_unique<kube::Client>(client_.config(), lease_client_options);
@@ -36,13 +36,13 @@ LeaderCallbacks Manager::leader_callbacks() {
   LeaderCallbacks callbacks;
   callbacks.on_started_leading = [this] {
     spdlog::info("became the leader (lease {}/{})", options_.lease.lease_namespace, options_.lease.lease_name);
-    leader_gauge_.Set(1);
+    leader_gauge_->Set(1);
     std::lock_guard lock(mutex_);
     leading_ = true;
     cv_.notify_all();
   };
   callbacks.on_stopped_leading = [this] {
-    leader_gauge_.Set(0);
+    leader_gauge_->Set(0);
     std::lock_guard lock(mutex_);
     if (leading_) lost_ = true;
     cv_.notify_all();
@@ -53,6 +53,8 @@ LeaderCallbacks Manager::leader_callbacks() {
   return callbacks;
 }
 
+// Members go in reverse order of declaration (see the ORDER REQUIREMENT in
+// manager.hpp): probes, then informers (each joins its thread), then controllers.
 Manager::~Manager() = default;
 
 Informer& Manager::add_informer(const kube::Resource& resource, InformerOptions options) {
@@ -87,12 +89,12 @@ int Manager::run(std::stop_token stop) {
     cv_.notify_all();
   });
 
-  std::stop_source elector_stop;
   std::jthread elector_thread;
   if (elector_) {
     spdlog::info("waiting for lease {}/{} as {}", options_.lease.lease_namespace, options_.lease.lease_name,
                  options_.lease.identity);
-    elector_thread = std::jthread([this, token = elector_stop.get_token()] {
+    // The thread's own stop token: leaving run() by any path stops and joins it.
+    elector_thread = std::jthread([this](std::stop_token token) {
       if (elector_->run(token) == LeaderElector::Outcome::Lost) {
         std::lock_guard lock(mutex_);
         lost_ = true;
@@ -100,6 +102,10 @@ int Manager::run(std::stop_token stop) {
       }
     });
   }
+  auto lease_lost_now = [this] {
+    std::lock_guard lock(mutex_);
+    return lost_;
+  };
 
   // Wait for the lease (or a stop).
   {
@@ -109,24 +115,32 @@ int Manager::run(std::stop_token stop) {
 
   int exit_code = 0;
   bool controllers_started = false;
-  bool lost_early;
-  {
-    std::lock_guard lock(mutex_);
-    lost_early = lost_;
-  }
-  if (!stop.stop_requested() && !lost_early) {
+  if (!stop.stop_requested() && !lease_lost_now()) {
+    // Waits in short slices: a stop or a lost lease ends the wait at once.
+    constexpr auto kSlice = std::chrono::milliseconds(100);
     const auto deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
+    bool synced = true;
     for (auto& informer : informers_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (!informer.wait_for_sync(std::max(left, std::chrono::milliseconds(0)))) {
-        auto stats = informer.stats();
-        spdlog::error("the cache of {} did not sync within {}s: {}", informer.resource().plural,
-                      options_.cache_sync_timeout.count(), stats.last_error.empty() ? "no answer" : stats.last_error);
-        exit_code = 1;
-        break;
+      while (!informer.wait_for_sync(kSlice)) {
+        if (stop.stop_requested() || lease_lost_now()) {
+          synced = false;
+          break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          auto stats = informer.stats();
+          spdlog::error("the cache of {} did not sync within {}s: {}", informer.resource().plural,
+                        options_.cache_sync_timeout.count(),
+                        stats.last_error.empty() ? "no answer" : stats.last_error);
+          exit_code = 1;
+          synced = false;
+          break;
+        }
       }
+      if (!synced) break;
     }
-    if (exit_code == 0) {
+    // The lease may have been lost while the caches synced: no controller may
+    // start then.
+    if (synced && !stop.stop_requested() && !lease_lost_now()) {
       for (auto& controller : controllers_) {
         controller.start();
         spdlog::info("started controller {}", controller.name());
@@ -140,11 +154,7 @@ int Manager::run(std::stop_token stop) {
     }
   }
 
-  bool lease_lost;
-  {
-    std::lock_guard lock(mutex_);
-    lease_lost = lost_;
-  }
+  const bool lease_lost = lease_lost_now();
   if (lease_lost) {
     // Another replica may already lead: not one more write from this process.
     // Reconciles in flight cannot be interrupted safely, so exit now, as
@@ -163,11 +173,11 @@ int Manager::run(std::stop_token stop) {
   }
   for (auto& informer : informers_) informer.stop();
   if (elector_thread.joinable()) {
-    elector_stop.request_stop();
+    elector_thread.request_stop();
     elector_thread.join();
     if (!lease_lost && elector_->release()) spdlog::info("released the lease");
   }
-  leader_gauge_.Set(0);
+  if (leader_gauge_) leader_gauge_->Set(0);
   probes_.stop();
   return exit_code;
 }

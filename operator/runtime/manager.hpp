@@ -57,15 +57,21 @@ class Manager {
   std::optional<std::string> readiness() const;
   LeaderCallbacks leader_callbacks();
 
+  // ORDER REQUIREMENT: members are destroyed in reverse order, and whatever runs
+  // on a thread must go before what it uses. Informer threads call handlers that
+  // feed the controllers' work queues, so informers_ is declared after
+  // controllers_ (stopped and destroyed first); the probe server's readiness check
+  // reads the informers, so probes_ comes after informers_.
   kube::Client& client_;
   ManagerOptions options_;
   Metrics& metrics_;
-  ProbeServer probes_;
-  std::list<Informer> informers_;
   std::list<Controller> controllers_;
+  std::list<Informer> informers_;
+  ProbeServer probes_;
   std::unique_ptr<kube::Client> lease_client_;
   std::unique_ptr<LeaderElector> elector_;
-  prometheus::Gauge& leader_gauge_;
+  // leader_election_master_status{name}: only exported when leader election is on.
+  prometheus::Gauge* leader_gauge_ = nullptr;
 
   // Leadership as run() waits for it.
   std::mutex mutex_;

@@ -3,7 +3,14 @@
 // reconciles what its informer sees, and a stop shuts everything down in order.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -118,10 +125,12 @@ TEST_CASE("Manager: readyz follows the caches and metrics are Prometheus text", 
        {"controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
         "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth", "workqueue_adds_total",
         "workqueue_retries_total", "workqueue_work_duration_seconds_count", "rest_client_requests_total",
-        "leader_election_master_status", "process_resident_memory_bytes", "process_cpu_seconds_total"}) {
+        "process_resident_memory_bytes", "process_cpu_seconds_total"}) {
     INFO(expected);
     CHECK(names.count(expected) == 1);
   }
+  // Without leader election there is no lease to report on (not a misleading 0).
+  CHECK(names.count("leader_election_master_status") == 0);
   CHECK(scrape.body.find("controller_runtime_reconcile_total{controller=\"configmaps\",result=\"success\"}") !=
         std::string::npos);
   CHECK(std::regex_search(scrape.body, std::regex(R"(rest_client_requests_total\{code="403",host="test",method="GET"\} [1-9])")));
@@ -162,6 +171,10 @@ TEST_CASE("Manager: a standby replica is ready and takes over when the leader re
   CHECK(testing::eventually([&] { return http_get(b.probes().health_port(), "/readyz").status == 200; },
                             std::chrono::seconds(10)));
   CHECK_FALSE(b.is_leader());
+  const std::regex master_status(R"(leader_election_master_status\{name="manager-test"\} 1\b)");
+  const std::regex backup_status(R"(leader_election_master_status\{name="manager-test"\} 0\b)");
+  CHECK(std::regex_search(metrics_a.serialize(), master_status));
+  CHECK(std::regex_search(metrics_b.serialize(), backup_status));
 
   const auto released = std::chrono::steady_clock::now();
   stop_a.request_stop();
@@ -172,4 +185,140 @@ TEST_CASE("Manager: a standby replica is ready and takes over when the leader re
   stop_b.request_stop();
   run_b.join();
   CHECK(exit_b == 0);
+}
+
+namespace {
+
+// A kind the API server does not serve: every list is a 404, so its cache never syncs.
+const kube::Resource kUnserved{"example.invalid", "v1", "widgets", "Widget", true};
+
+}  // namespace
+
+TEST_CASE("Manager: a stop while the caches sync ends run() at once", "[runtime][integration]") {
+  const auto& cluster = TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+  testing::ScopedNamespace ns(admin, "syncstop");
+  runtime::Metrics metrics;
+  runtime::ManagerOptions options;
+  options.health_address = {"", 0, true};
+  options.metrics_address = {"", 0, true};
+  options.cache_sync_timeout = std::chrono::seconds(60);
+  runtime::Manager manager(admin, options, metrics);
+  auto& informer = manager.add_informer(
+      kUnserved, runtime::InformerOptions{.ns = ns.name(), .initial_backoff = std::chrono::milliseconds(100),
+                                          .max_backoff = std::chrono::milliseconds(500)});
+  std::atomic<int> reconciles{0};
+  manager.add_controller("never", [&](const std::string&) {
+    ++reconciles;
+    return runtime::ReconcileResult::done();
+  });
+
+  std::stop_source stop;
+  std::atomic<int> exit_code{-1};
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    exit_code = manager.run(stop.get_token());
+    returned = true;
+  });
+  // The informer's list has failed at least once: run() is waiting for the cache.
+  REQUIRE(testing::eventually([&] { return informer.stats().errors >= 1; }, std::chrono::seconds(20)));
+  const auto asked = std::chrono::steady_clock::now();
+  stop.request_stop();
+  // Far below the 60 s cache sync timeout run() used to wait out.
+  bool prompt = testing::eventually([&] { return returned.load(); }, std::chrono::seconds(20));
+  CHECK(prompt);
+  runner.join();
+  std::cout << "manager: run() returned " << std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count()
+            << " s after the stop" << std::endl;
+  CHECK(exit_code == 0);  // a requested stop, not a failure to sync
+  CHECK(reconciles == 0);
+}
+
+TEST_CASE("Manager: losing the lease while the caches sync exits at once and starts no controller",
+          "[runtime][integration]") {
+  const auto& cluster = TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+  testing::ScopedNamespace ns(admin, "synclost");
+  const std::string lease = "sync-lost";
+  char marker_template[] = "/tmp/manager-sync-lost-XXXXXX";
+  int marker_fd = mkstemp(marker_template);
+  REQUIRE(marker_fd >= 0);
+  close(marker_fd);
+  const std::string marker = marker_template;  // the child writes here when a controller starts work
+
+  // Losing the lease ends the process (std::_Exit(1)), so the manager runs in a
+  // child process. Nothing else runs threads in this test process yet.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      kube::Client client(cluster.admin_config());
+      runtime::Metrics metrics;
+      runtime::ManagerOptions options;
+      options.leader_elect = true;
+      options.lease.lease_namespace = ns.name();
+      options.lease.lease_name = lease;
+      options.lease.identity = "syncing";
+      options.health_address = {"", 0, true};
+      options.metrics_address = {"", 0, true};
+      options.cache_sync_timeout = std::chrono::seconds(120);
+      runtime::Manager manager(client, options, metrics);
+      manager.add_informer(kUnserved, runtime::InformerOptions{.ns = ns.name()});
+      auto& controller = manager.add_controller("marker", [&](const std::string&) {
+        FILE* out = std::fopen(marker.c_str(), "a");
+        if (out) {
+          std::fputs("reconciled\n", out);
+          std::fclose(out);
+        }
+        return runtime::ReconcileResult::done();
+      });
+      controller.queue().add("any");
+      int code = manager.run(std::stop_token{});
+      _exit(code == 0 ? 10 : 11);  // run() returned: the lease loss went unnoticed
+    } catch (...) {
+      _exit(12);
+    }
+  }
+
+  auto holder = [&] {
+    auto found = admin.find(kube::resources::leases, {ns.name(), lease, ""});
+    return found ? found->value("spec", json::object()).value("holderIdentity", "") : "";
+  };
+  bool acquired = testing::eventually([&] { return holder() == "syncing"; }, std::chrono::seconds(30));
+  if (!acquired) kill(child, SIGKILL);
+  REQUIRE(acquired);
+
+  // Another replica takes the lease over (as after a partition); the child sees it
+  // at its next renewal, within a retry period (2 s).
+  bool stolen = false;
+  for (int attempt = 0; attempt < 5 && !stolen; ++attempt) {
+    json taken = admin.get(kube::resources::leases, {ns.name(), lease, ""});
+    taken["spec"]["holderIdentity"] = "thief";
+    try {
+      admin.update(kube::resources::leases, taken);
+      stolen = true;
+    } catch (const kube::ApiError& e) {
+      if (!e.is_conflict()) throw;  // a renewal came in between: read again
+    }
+  }
+  if (!stolen) kill(child, SIGKILL);
+  REQUIRE(stolen);
+  const auto stolen_at = std::chrono::steady_clock::now();
+
+  int status = 0;
+  bool exited = testing::eventually([&] { return waitpid(child, &status, WNOHANG) == child; },
+                                    std::chrono::seconds(30));
+  if (!exited) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+  }
+  std::cout << "manager: exited " << std::chrono::duration<double>(std::chrono::steady_clock::now() - stolen_at).count()
+            << " s after losing the lease" << std::endl;
+  CHECK(exited);  // not after the 120 s cache sync timeout
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  std::ifstream written(marker);
+  std::string contents((std::istreambuf_iterator<char>(written)), {});
+  CHECK(contents.empty());  // no controller ever ran
+  std::remove(marker.c_str());
 }

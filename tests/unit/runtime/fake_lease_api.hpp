@@ -1,12 +1,15 @@
 // An in-memory stand-in for the Lease endpoints of an API server: get, create and
-// update with resourceVersion checks, plus switches to fail or lose races.
+// update with resourceVersion checks, plus switches to fail, lose races or be slow.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +20,11 @@ namespace cpo::testing {
 class FakeLeaseApi {
  public:
   kube::HttpResponse handle(const kube::HttpRequest& request) {
+    {
+      std::lock_guard lock(mutex_);
+      requests_.push_back({request.method, request.timeout});
+    }
+    if (before_request) before_request(request);  // may sleep, advance a fake clock or throw
     std::lock_guard lock(mutex_);
     if (down) throw kube::TransportError("connection refused");
     std::string path = request.target.substr(0, request.target.find('?'));
@@ -54,6 +62,18 @@ class FakeLeaseApi {
 
   std::unique_ptr<kube::Client> client(const std::shared_ptr<FakeLeaseApi>& self);
 
+  struct Request {
+    std::string method;
+    std::chrono::milliseconds timeout;  // as the transport was asked to bound it
+  };
+  std::vector<Request> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+  // Runs before each request is answered (set it before the first request).
+  std::function<void(const kube::HttpRequest&)> before_request;
+
   std::atomic<bool> down = false;  // every request fails as if the server were unreachable
   std::string next_write_error;    // "Conflict" or "AlreadyExists": the next write loses a race
   std::atomic<int> writes = 0;
@@ -76,6 +96,7 @@ class FakeLeaseApi {
 
   std::mutex mutex_;
   std::map<std::string, nlohmann::json> objects_;
+  std::vector<Request> requests_;
   long version_ = 100;
 };
 

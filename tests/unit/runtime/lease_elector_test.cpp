@@ -1,6 +1,8 @@
 // The elector's attempts, renewals and release against an in-memory Lease API.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "fake_lease_api.hpp"
@@ -60,11 +62,16 @@ TEST_CASE("one candidate leads and the other takes over once renewals stop", "[l
   CHECK(api->lease("ops", "lock")["spec"]["holderIdentity"] == "b");
   CHECK(api->lease("ops", "lock")["spec"]["leaseTransitions"] == 1);
 
-  // "a" comes back: it must notice it lost, not take the lease back.
+  // "a" comes back: its renew deadline passed long ago, so it steps down at once,
+  // and then sees the new leader; it must never take the lease back.
+  int writes = api->writes;
   CHECK_FALSE(a.elector.try_acquire_or_renew());
   CHECK(a.stopped == 1);
   CHECK_FALSE(a.elector.is_leader());
+  CHECK_FALSE(a.elector.try_acquire_or_renew());
+  CHECK(a.started == 1);
   CHECK(a.elector.leader_identity() == "b");
+  CHECK(api->writes == writes);
   CHECK(api->lease("ops", "lock")["spec"]["holderIdentity"] == "b");
 }
 
@@ -147,4 +154,123 @@ TEST_CASE("run reports Lost when renewals fail and Stopped on request", "[leader
     CHECK(a.elector.release());
     CHECK(a.stopped == 1);
   }
+}
+
+TEST_CASE("a leader whose renewal read outlasts the renew deadline writes nothing and steps down",
+          "[leaderelection]") {
+  FakeClock clock;
+  auto api = std::make_shared<FakeLeaseApi>();
+  Candidate a(api, "a", clock);
+  REQUIRE(a.elector.try_acquire_or_renew());
+  clock.advance(8s);
+  // The read answers 3 s later: the renew deadline (10 s) has passed by then.
+  api->before_request = [&](const cpo::kube::HttpRequest& request) {
+    if (request.method == "GET") clock.advance(3s);
+  };
+  int writes = api->writes;
+  CHECK_FALSE(a.elector.try_acquire_or_renew());
+  CHECK(api->writes == writes);  // no renewal written after the deadline
+  CHECK(a.stopped == 1);
+  CHECK_FALSE(a.elector.is_leader());
+}
+
+TEST_CASE("a leader's requests are bounded by the time left before its renew deadline", "[leaderelection]") {
+  FakeClock clock;
+  auto api = std::make_shared<FakeLeaseApi>();
+  Candidate a(api, "a", clock);
+  REQUIRE(a.elector.try_acquire_or_renew());
+  clock.advance(7s);
+  api->before_request = [&](const cpo::kube::HttpRequest& request) {
+    if (request.method == "GET") clock.advance(2s);
+  };
+  std::size_t before = api->requests().size();
+  REQUIRE(a.elector.try_acquire_or_renew());
+  auto requests = api->requests();
+  REQUIRE(requests.size() == before + 2);
+  CHECK(requests[before].method == "GET");
+  CHECK(requests[before].timeout <= 3s);  // the deadline is 3 s away when the read starts
+  CHECK(requests[before].timeout > 0ms);
+  CHECK(requests[before + 1].method == "PUT");
+  CHECK(requests[before + 1].timeout <= 1s);  // and 1 s away when the write starts
+  CHECK(requests[before + 1].timeout > 0ms);
+}
+
+TEST_CASE("a renewal counts from when its attempt started, not from when it was answered", "[leaderelection]") {
+  FakeClock clock;
+  auto api = std::make_shared<FakeLeaseApi>();
+  Candidate a(api, "a", clock);
+  REQUIRE(a.elector.try_acquire_or_renew());
+  clock.advance(2s);
+  // A slow server: the read and the write take 2 s each.
+  api->before_request = [&](const cpo::kube::HttpRequest&) { clock.advance(2s); };
+  REQUIRE(a.elector.try_acquire_or_renew());  // started 2 s after acquiring, answered at 6 s
+  clock.advance(5900ms);
+  CHECK(a.elector.is_leader());
+  clock.advance(100ms);  // 10 s after the renewal started
+  CHECK_FALSE(a.elector.is_leader());
+}
+
+namespace {
+
+// Makes every request of a FakeLeaseApi hang for the whole timeout it was given
+// (a server that accepts connections but never answers), until released.
+class Hang {
+ public:
+  void operator()(const cpo::kube::HttpRequest& request) {
+    std::unique_lock lock(mutex_);
+    if (!on_) return;
+    cv_.wait_for(lock, request.timeout, [this] { return !on_; });
+    throw cpo::kube::TransportError("reading from fake: timed out");
+  }
+  void set(bool on) {
+    {
+      std::lock_guard lock(mutex_);
+      on_ = on;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool on_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("run steps down at the renew deadline while the server hangs", "[leaderelection]") {
+  auto api = std::make_shared<FakeLeaseApi>();
+  auto hang = std::make_shared<Hang>();
+  api->before_request = [hang](const cpo::kube::HttpRequest& request) { (*hang)(request); };
+  // The client's own request timeout (30 s) is far longer than the lease (15 s).
+  Candidate a(api, "a", SystemClock::instance(), 1s, 3s);
+  LeaderElector::Outcome outcome{};
+  std::thread runner([&] { outcome = a.elector.run(std::stop_token{}); });
+  while (a.started == 0) std::this_thread::sleep_for(10ms);
+  hang->set(true);
+  auto hung_at = std::chrono::steady_clock::now();
+  while (a.stopped == 0 && std::chrono::steady_clock::now() - hung_at < 40s) std::this_thread::sleep_for(10ms);
+  auto stepped_down_after = std::chrono::steady_clock::now() - hung_at;
+  hang->set(false);
+  runner.join();
+  CHECK(outcome == LeaderElector::Outcome::Lost);
+  CHECK(a.stopped == 1);
+  // The last renewal started before the hang, so the deadline was at most 3 s
+  // later; a standby may take over 15 s after it. Stepping down must come first.
+  CHECK(stepped_down_after < 10s);
+}
+
+TEST_CASE("run never sleeps past the renew deadline", "[leaderelection]") {
+  auto api = std::make_shared<FakeLeaseApi>();
+  // A retry period longer than the renew deadline: renewals must still not wait for it.
+  Candidate a(api, "a", SystemClock::instance(), 30s, 2s);
+  LeaderElector::Outcome outcome{};
+  std::thread runner([&] { outcome = a.elector.run(std::stop_token{}); });
+  while (a.started == 0) std::this_thread::sleep_for(10ms);
+  api->down = true;
+  auto down_at = std::chrono::steady_clock::now();
+  runner.join();
+  CHECK(outcome == LeaderElector::Outcome::Lost);
+  CHECK(a.stopped == 1);
+  CHECK(std::chrono::steady_clock::now() - down_at < 10s);  // the deadline is 2 s, the retry period 30 s
 }
