@@ -5,6 +5,10 @@
 
 namespace cpo::runtime {
 
+namespace {
+constexpr long kMaxSeconds = 100L * 365 * 24 * 3600;  // far beyond any sensible deadline, far from overflow
+}  // namespace
+
 std::chrono::seconds parse_duration(const std::string& text) {
   if (text.empty()) throw std::invalid_argument("empty duration");
   long total = 0;
@@ -17,15 +21,21 @@ std::chrono::seconds parse_duration(const std::string& text) {
     at = static_cast<std::size_t>(ptr - text.data());
     if (at == text.size()) {
       if (any_unit) throw std::invalid_argument("\"" + text + "\": a number without a unit after others");
+      if (value > kMaxSeconds - total) throw std::invalid_argument("\"" + text + "\" is too long (at most 100 years)");
       return std::chrono::seconds(value);  // bare seconds
     }
     char unit = text[at++];
+    long multiplier = 0;
     switch (unit) {
-      case 'h': total += value * 3600; break;
-      case 'm': total += value * 60; break;
-      case 's': total += value; break;
+      case 'h': multiplier = 3600; break;
+      case 'm': multiplier = 60; break;
+      case 's': multiplier = 1; break;
       default: throw std::invalid_argument("\"" + text + "\" is not a duration (units: h, m, s)");
     }
+    if (value > (kMaxSeconds - total) / multiplier) {
+      throw std::invalid_argument("\"" + text + "\" is too long (at most 100 years)");
+    }
+    total += value * multiplier;
     any_unit = true;
   }
   return std::chrono::seconds(total);
