@@ -133,6 +133,10 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                        .Name("clusterpolicy_config_rejections_total")
                        .Help("Device-plugin config edits rejected by validation, by ConfigMap")
                        .Register(options_.metrics->registry());
+    rollbacks_ = &prometheus::BuildCounter()
+                      .Name("clusterpolicy_config_rollbacks_total")
+                      .Help("Config rollouts rolled back after making no progress for the rollout deadline, by ConfigMap")
+                      .Register(options_.metrics->registry());
   }
   c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); },
                                          options_.workers);
@@ -294,6 +298,7 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
       break;
   }
   if (decision.rollback_message) {
+    if (rollbacks_) rollbacks_->Add({{"configmap", in.source_name}}).Increment();
     events_.record(policy, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
     if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
   }

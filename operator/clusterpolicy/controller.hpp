@@ -27,7 +27,7 @@ struct ControllerOptions {
   // A config rollout that makes no progress this long is rolled back. The
   // ClusterPolicy annotation nvidia.com/rollout-deadline (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
-  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_config_rejections_total
+  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_config_{rejections,rollbacks}_total
 };
 
 inline constexpr const char* kRolloutDeadlineAnnotation = "nvidia.com/rollout-deadline";
@@ -58,6 +58,7 @@ class ClusterPolicyController {
   ControllerOptions options_;
   std::unique_ptr<Caches> caches_;
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
+  prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
   // The rollout record of each ClusterPolicy (by uid) as last decided. The
   // status holds the same for restarts, but the cache can lag behind our own
   // status write; deciding from a stale record would undo a rollback.

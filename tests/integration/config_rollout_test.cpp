@@ -31,6 +31,11 @@ std::string mps_doc(int replicas) {
          std::to_string(replicas) + "\n";
 }
 
+// The hash of a config with the default key the tests use and no MIG strategy.
+std::string hash_of(const std::map<std::string, std::string>& data) {
+  return clusterpolicy::config_hash({data, "mps-any", "none"});
+}
+
 struct ConfigEnvironment {
   const TestCluster& cluster = TestCluster::get();
   kube::Client admin{cluster.admin_config()};
@@ -88,6 +93,18 @@ struct ConfigEnvironment {
     }
     return hashes.size() == 1 ? *hashes.begin() : "";
   }
+  // The guide's flow with `data` in the ConfigMap: the ClusterPolicy patched
+  // to use it, every consumer carrying its hash. Returns the hash.
+  std::string deploy(const std::map<std::string, std::string>& data) {
+    set_config(data);
+    kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+    kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+            "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+    const std::string hash = hash_of(data);
+    INFO("operator log:\n" << op->log_tail());
+    REQUIRE(testing::eventually([&] { return consumer_hash() == hash; }, std::chrono::seconds(30)));
+    return hash;
+  }
   std::vector<long> generations() {
     std::vector<long> out;
     for (const auto& name : kConsumers) {
@@ -133,10 +150,6 @@ struct ConfigEnvironment {
   }
 };
 
-// The hash of a config with the default key the tests use and no MIG strategy.
-std::string hash_of(const std::map<std::string, std::string>& data) {
-  return clusterpolicy::config_hash({data, "mps-any", "none"});
-}
 
 }  // namespace
 
@@ -179,12 +192,7 @@ TEST_CASE("Config: the user guide's flow and an edit that rolls all consumers", 
 TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[config][integration]") {
   ConfigEnvironment env;
   std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
-  env.set_config(data);
-  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
-              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
-  const std::string good = hash_of(data);
-  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+  const std::string good = env.deploy(data);
 
   struct Bad {
     const char* name;
@@ -226,13 +234,8 @@ TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[co
 TEST_CASE("Config: a rejected default or a renamed ConfigMap never reaches the pods", "[config][integration]") {
   ConfigEnvironment env;
   std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
-  env.set_config(data);
-  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
-              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
-  const std::string good = hash_of(data);
+  const std::string good = env.deploy(data);
   const std::string good_snapshot = clusterpolicy::snapshot_name("mps-config-all", good);
-  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
   env.rollout_all();
   const auto settled = env.generations();
   INFO("operator log:\n" << env.op->log_tail());
@@ -314,6 +317,8 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
   CHECK(env.condition("Error").value("reason", "") == "RolloutFailed");
   CHECK(env.config_status()["failedHashes"][0] == bad);
   CHECK(testing::eventually([&] { return env.has_event("RolloutFailed", "cluster-policy"); }, std::chrono::seconds(10)));
+  CHECK(env.op->get(env.op->metrics_port(), "/metrics").find(
+            "clusterpolicy_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
   env.rollout_all();
 }
 
