@@ -35,13 +35,17 @@ void Informer::start() {
   if (options_.resync.count() > 0) resync_thread_ = std::thread([this] { resync_loop(); });
 }
 
-void Informer::stop() {
+void Informer::request_stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     if (active_watch_) active_watch_->cancel();
   }
   cv_.notify_all();
+}
+
+void Informer::stop() {
+  request_stop();
   if (thread_.joinable()) thread_.join();
   if (resync_thread_.joinable()) resync_thread_.join();
 }

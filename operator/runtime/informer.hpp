@@ -77,6 +77,9 @@ class Informer {
   void start();
   // Ends the watch and joins the thread; handlers are not called after it returns.
   void stop();
+  // The first half of stop(), without waiting: stopping many informers costs the
+  // longest in-flight request, not the sum of them.
+  void request_stop();
 
   bool has_synced() const { return synced_.load(); }
   // Blocks until synced, stopped, or the timeout passes; returns has_synced().

@@ -171,6 +171,7 @@ int Manager::run(std::stop_token stop) {
       if (!controller.stop(grace)) spdlog::warn("controller {}: reconciles still running at the deadline", controller.name());
     }
   }
+  for (auto& informer : informers_) informer.request_stop();  // all at once, then wait
   for (auto& informer : informers_) informer.stop();
   if (elector_thread.joinable()) {
     elector_thread.request_stop();
