@@ -263,12 +263,26 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
                                             const ConfigDecision& decision, StatusInputs& status,
                                             std::vector<std::string>& errors) {
   auto& c = *caches_;
-  const nlohmann::json previous = status.previous.value("config", nlohmann::json::object());
-  const std::string previous_state = previous.value("state", "");
-  const std::string previous_hash = previous.value("hash", "");
   nlohmann::json block = config_status(in, decision);
-  const bool changed = block.value("state", "") != previous_state || block.value("hash", "") != previous_hash;
   status.extra["config"] = block;
+  // The last report: remembered, or (first sight, e.g. after a restart) what the
+  // status says.
+  const std::string uid = policy["metadata"].value("uid", "");
+  auto known = reported_.find(uid);
+  if (known == reported_.end()) {
+    const nlohmann::json previous = status.previous.value("config", nlohmann::json::object());
+    known = reported_
+                .emplace(uid, ConfigReport{previous.value("state", ""), previous.value("hash", ""),
+                                           previous.value("nodesSelectingUnknownKeys", nlohmann::json::object())})
+                .first;
+  }
+  ConfigReport& last = known->second;
+  const bool changed = block.value("state", "") != last.state || block.value("hash", "") != last.hash;
+  last.state = block.value("state", "");
+  last.hash = block.value("hash", "");
+  const nlohmann::json unknown_nodes = block.value("nodesSelectingUnknownKeys", nlohmann::json::object());
+  const bool unknown_nodes_changed = unknown_nodes != last.unknown_nodes;
+  last.unknown_nodes = unknown_nodes;
 
   auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name);
   switch (decision.outcome) {
@@ -306,8 +320,7 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
     events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
     if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
   }
-  if (!decision.nodes_with_unknown_keys.empty() &&
-      previous.value("nodesSelectingUnknownKeys", nlohmann::json::object()) != block["nodesSelectingUnknownKeys"]) {
+  if (!decision.nodes_with_unknown_keys.empty() && unknown_nodes_changed) {
     std::string list;
     for (const auto& n : decision.nodes_with_unknown_keys) list += (list.empty() ? "" : ", ") + n;
     events_.record(policy, runtime::EventType::Warning, "NodeSelectsUnknownConfig",
@@ -345,8 +358,8 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
 
 nlohmann::json ClusterPolicyController::current_status(const nlohmann::json& policy) const {
   const auto& meta = policy["metadata"];
-  if (auto written = written_status_.find(meta.value("uid", "")); written != written_status_.end() &&
-                                                                  written->second.based_on == meta.value("resourceVersion", "")) {
+  if (auto written = written_status_.find(meta.value("uid", ""));
+      written != written_status_.end() && written->second.superseded.count(meta.value("resourceVersion", ""))) {
     return written->second.status;
   }
   return policy.value("status", nlohmann::json::object());
@@ -373,7 +386,15 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   const auto now = std::chrono::system_clock::now();
   std::vector<std::string> errors;
 
+  // Forget what was written or reported about ClusterPolicies that are gone, and
+  // written statuses the cache has caught up with.
   std::erase_if(written_status_, [&](const auto& entry) {
+    return std::none_of(policies.begin(), policies.end(), [&](const auto& p) {
+      return (*p)["metadata"].value("uid", "") == entry.first &&
+             entry.second.superseded.count((*p)["metadata"].value("resourceVersion", ""));
+    });
+  });
+  std::erase_if(reported_, [&](const auto& entry) {
     return std::none_of(policies.begin(), policies.end(),
                         [&](const auto& p) { return (*p)["metadata"].value("uid", "") == entry.first; });
   });
@@ -384,8 +405,11 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     try {
       auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
                                    {{"status", merge_patch_between(previous, status)}});
-      written_status_[policy["metadata"].value("uid", "")] = {policy["metadata"].value("resourceVersion", ""),
-                                                              written.value("status", nlohmann::json::object())};
+      auto& entry = written_status_[policy["metadata"].value("uid", "")];
+      entry.superseded.insert(policy["metadata"].value("resourceVersion", ""));
+      if (!entry.latest.empty()) entry.superseded.insert(entry.latest);
+      entry.latest = written["metadata"].value("resourceVersion", "");
+      entry.status = written.value("status", nlohmann::json::object());
     } catch (const std::exception& e) {
       errors.push_back("status of ClusterPolicy " + name + ": " + e.what());
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -63,15 +64,26 @@ class ClusterPolicyController {
   // status holds the same for restarts, but the cache can lag behind our own
   // status write; deciding from a stale record would undo a rollback.
   std::map<std::string, RolloutRecord> records_;
-  // The status last written for each ClusterPolicy (by uid) and the
-  // resourceVersion the write was based on: while the cache still shows that
-  // version, the written status is what the server holds, and Events and
-  // counters decided against the cached one would repeat.
+  // The status last written for each ClusterPolicy (by uid), and every
+  // resourceVersion that write supersedes (the ones our writes were based on
+  // or produced before it): while the cache shows one of them, the written
+  // status is what the server holds. Once the cache shows another version it
+  // has caught up (or someone else wrote) and is believed again.
   struct WrittenStatus {
-    std::string based_on;
+    std::set<std::string> superseded;
+    std::string latest;  // resourceVersion our last write produced
     nlohmann::json status;
   };
   std::map<std::string, WrittenStatus> written_status_;
+  // What was last reported about each ClusterPolicy's config (state, hash,
+  // nodes selecting unknown keys): Events and counters fire on a change of it,
+  // once, whether or not the status write that says the same got through.
+  struct ConfigReport {
+    std::string state;
+    std::string hash;
+    nlohmann::json unknown_nodes;
+  };
+  std::map<std::string, ConfigReport> reported_;
 };
 
 }  // namespace cpo::clusterpolicy

@@ -221,6 +221,7 @@ TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[co
   CHECK(env.has_event("ConfigInvalid", "mps-config-all"));
   CHECK(env.has_event("ConfigInvalid", "cluster-policy"));
   auto metrics = env.op->get(env.op->metrics_port(), "/metrics");
+  INFO(metrics.substr(metrics.find("clusterpolicy_config_rejections_total")) << "\noperator log:\n" << env.op->log_tail());
   CHECK(metrics.find("clusterpolicy_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
 
   // The fix rolls.
