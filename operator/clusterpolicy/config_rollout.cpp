@@ -13,11 +13,6 @@ constexpr std::size_t kFailedHashesKept = 10;
 
 std::string short_hash(const std::string& hash) { return hash.substr(0, 10); }
 
-std::chrono::system_clock::time_point parse_rfc3339(const std::string& text, std::chrono::system_clock::time_point fallback) {
-  std::tm tm{};
-  if (text.size() < 20 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return fallback;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
 
 std::vector<std::string> strings(const nlohmann::json& object, const char* key) {
   std::vector<std::string> out;
@@ -126,7 +121,7 @@ std::string track_rollout(const ConfigInputs& in, ConfigDecision& d, const std::
     d.record.progress_since = now_text;
   }
   if (waits_for_deletion) return progress;  // OnDelete: pods roll when deleted, not on a clock
-  const auto since = parse_rfc3339(d.record.progress_since, in.now);
+  const auto since = runtime::parse_rfc3339(d.record.progress_since).value_or(in.now);
   const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(in.now - since);
   auto previous = snapshot_of(in, in.record.applied_hash);
   if (stalled >= in.rollout_deadline && previous && in.record.applied_hash != target) {

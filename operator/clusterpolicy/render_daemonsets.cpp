@@ -7,14 +7,13 @@
 // init container and no /run/nvidia/validations, /run/nvidia/driver (/driver-root), host
 // root (/host) or /var/run/cdi mounts. With DEVICE_LIST_STRATEGY=envvar the device plugin
 // needs only the kubelet's device-plugins directory and the MPS directories.
+#include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/render_detail.hpp"
 
 namespace cpo::clusterpolicy::detail {
 
 namespace {
 
-constexpr const char* kDeployDevicePluginLabel = "nvidia.com/gpu.deploy.device-plugin";
-constexpr const char* kDeployGfdLabel = "nvidia.com/gpu.deploy.gpu-feature-discovery";
 constexpr const char* kMpsCapableLabel = "nvidia.com/mps.capable";
 constexpr const char* kFeaturesDir = "/etc/kubernetes/node-feature-discovery/features.d";
 constexpr const char* kDmiDir = "/sys/class/dmi/id";

@@ -41,14 +41,6 @@ nlohmann::json conditions(bool ready, const std::string& reason, const std::stri
 
 }  // namespace
 
-std::string rfc3339(std::chrono::system_clock::time_point time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 OperandReadiness operand_readiness(const std::string& name, const nlohmann::json* daemonset) {
   OperandReadiness r;

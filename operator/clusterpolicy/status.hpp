@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/rfc3339.hpp"
+
 namespace cpo::clusterpolicy {
 
 // One operand DaemonSet as its status reports it.
@@ -58,7 +60,6 @@ nlohmann::json compute_status(const StatusInputs& in);
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
                               const nlohmann::json& previous, std::chrono::system_clock::time_point now);
 
-// RFC 3339, UTC, seconds ("2026-11-28T01:02:03Z").
-std::string rfc3339(std::chrono::system_clock::time_point time);
+using runtime::rfc3339;  // RFC 3339, UTC, seconds ("2026-11-28T01:02:03Z")
 
 }  // namespace cpo::clusterpolicy

@@ -40,15 +40,6 @@ std::string text(const json& object, const char* key) {
 
 std::string_view to_string(EventType type) { return type == EventType::Warning ? "Warning" : "Normal"; }
 
-std::string rfc3339(Clock::wall_time time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 void KubeEventSink::create(const std::string&, const json& event) {
   client_.create(kube::resources::events, event);
 }

@@ -22,6 +22,7 @@
 
 #include "kube/client.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/rfc3339.hpp"
 
 namespace cpo::runtime {
 
@@ -122,7 +123,5 @@ class EventRecorder {
   std::thread worker_;
 };
 
-// "2006-01-02T15:04:05Z": the wall time in whole seconds, UTC.
-std::string rfc3339(Clock::wall_time time);
 
 }  // namespace cpo::runtime
