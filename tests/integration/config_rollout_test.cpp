@@ -271,10 +271,7 @@ TEST_CASE("Config: a rejected default or a renamed ConfigMap never reaches the p
 
 TEST_CASE("Config: a node selecting an unknown key is listed in status", "[config][integration]") {
   ConfigEnvironment env;
-  env.set_config({{"mps-any", mps_doc(4)}});
-  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
-              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  env.deploy({{"mps-any", mps_doc(4)}});
   env.kubectl("label node gpu-node-2 nvidia.com/device-plugin.config=mps-typo --overwrite");
   CHECK(testing::eventually([&] {
     auto listed = env.config_status().value("nodesSelectingUnknownKeys", json::object());
@@ -325,10 +322,7 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
 
 TEST_CASE("Config: old snapshots are pruned to three", "[config][integration]") {
   ConfigEnvironment env;
-  env.set_config({{"mps-any", mps_doc(2)}});
-  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
-              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  env.deploy({{"mps-any", mps_doc(2)}});
   for (int replicas = 3; replicas <= 7; ++replicas) {
     std::map<std::string, std::string> data = {{"mps-any", mps_doc(replicas)}};
     env.set_config(data);
