@@ -23,14 +23,8 @@ nlohmann::json condition(const std::string& type, bool status, const std::string
       }
     }
   }
-  nlohmann::json c = {{"type", type},
-                      {"status", status_text},
-                      {"reason", reason},
-                      {"lastTransitionTime", since},
-                      {"observedGeneration", generation}};
-  // An empty message is left out rather than written as "".
-  if (!message.empty()) c["message"] = message;
-  return c;
+  return {{"type", type},       {"status", status_text},        {"reason", reason},
+          {"message", message}, {"lastTransitionTime", since}, {"observedGeneration", generation}};
 }
 
 nlohmann::json conditions(bool ready, const std::string& reason, const std::string& message, long generation,

@@ -445,6 +445,67 @@ TEST_CASE("The user guide's kubectl patch of cluster-policy works", "[deploy][cr
   CHECK(got["spec"] == expected);
 }
 
+TEST_CASE("NVIDIA's own ClusterPolicies apply unchanged: its sample and what its chart renders",
+          "[deploy][crd][integration]") {
+  ensure_crd();
+  delete_cluster_policy();
+  Cleanup cleanup({"clusterpolicies.nvidia.com cluster-policy", "clusterpolicies.nvidia.com gpu-cluster-policy"});
+  for (const char* fixture : {"nvidia-sample-clusterpolicy.yaml", "nvidia-chart-clusterpolicy.yaml"}) {
+    INFO(fixture);
+    std::string file = repo_path(std::string("tests/integration/fixtures/") + fixture);
+    json expected = manifest_as_json(file);
+    // Empty strings ("") and nulls as NVIDIA writes them are taken as they are.
+    ok("create -f " + file);
+    json got = get_cluster_policy(expected["metadata"]["name"]);
+    CHECK(got["spec"] == expected["spec"]);
+  }
+  json chart = get_cluster_policy("cluster-policy");
+  CHECK(chart["spec"]["devicePlugin"]["config"] == json({{"name", "mps-config-all"}, {"default", ""}}));
+  CHECK(chart["spec"]["daemonsets"]["rollingUpdate"]["maxUnavailable"] == "1");
+}
+
+TEST_CASE("The API server refuses inconsistent ClusterPolicy fields at edit time (CEL rules)",
+          "[deploy][crd][integration]") {
+  ensure_crd();
+  std::string name = "crd-test-cel-" + random_suffix();
+  auto dp = [&](const std::string& lines) { return cluster_policy_yaml(name, "  devicePlugin:\n" + lines); };
+  auto max_unavailable = [&](const std::string& value) {
+    return cluster_policy_yaml(name, "  daemonsets:\n    rollingUpdate:\n      maxUnavailable: " + value + "\n");
+  };
+
+  SECTION("config.default without config.name") {
+    expect_rejected(dp("    config:\n      default: mps-any\n"), "spec.devicePlugin.config");
+    expect_rejected(dp("    config:\n      name: \"\"\n      default: mps-any\n"), "config.default");
+  }
+  SECTION("a partial image triple") {
+    expect_rejected(dp("    repository: nvcr.io/nvidia\n    image: k8s-device-plugin\n"), "spec.devicePlugin");
+    expect_rejected(dp("    version: v0.20.0\n"), "repository, image and version go together");
+    expect_rejected(cluster_policy_yaml(name, "  gfd:\n    repository: nvcr.io/nvidia\n    version: v0.20.0\n"),
+                    "spec.gfd");
+  }
+  SECTION("maxUnavailable that is not 1 or more nodes, or 1% to 100%") {
+    for (const char* bad : {"0", "\"0\"", "\"0%\"", "\"150%\"", "\"many\"", "-1"}) {
+      INFO(bad);
+      expect_rejected(max_unavailable(bad), "spec.daemonsets.rollingUpdate.maxUnavailable");
+    }
+  }
+  SECTION("the consistent forms pass") {
+    for (const std::string& good :
+         {dp("    config:\n      name: \"\"\n      default: \"\"\n"),
+          dp("    config:\n      name: mps-config-all\n      default: mps-any\n"),
+          dp("    image: registry.example/k8s-device-plugin:v0.20.0\n"),
+          dp("    repository: nvcr.io/nvidia\n    image: k8s-device-plugin\n    version: v0.20.0\n"),
+          dp("    repository: \"\"\n    image: registry.example/k8s-device-plugin:v0.20.0\n    version: \"\"\n"),
+          max_unavailable("2"),
+          max_unavailable("\"1\""), max_unavailable("\"10%\""), max_unavailable("\"100%\"")}) {
+      TempFile file(good);
+      CommandResult accepted = kubectl("create --validate=false --dry-run=server -f " + file.arg());
+      INFO(good << "\n--> " << accepted.output);
+      CHECK(accepted.exit_code == 0);
+    }
+  }
+}
+
 TEST_CASE("The ClusterPolicy status subresource takes the operator's status", "[deploy][crd][integration]") {
   ensure_crd();
   std::string name = "crd-test-status-" + random_suffix();

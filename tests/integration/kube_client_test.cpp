@@ -16,9 +16,13 @@ using json = nlohmann::json;
 
 namespace {
 
+// Empty labels are left out: an applied `labels: {}` is a field of its own that two
+// field managers would fight over (as the operator's render also never writes one).
 json configmap(const std::string& ns, const std::string& name, json data, json labels = json::object()) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}}, {"data", data}};
+  json object = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                 {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", data}};
+  if (!labels.empty()) object["metadata"]["labels"] = labels;
+  return object;
 }
 
 const Resource widgets{"test.cpo.dev", "v1", "widgets", "Widget", true};

@@ -73,6 +73,8 @@ TEST_CASE("Status: ready, not ready, failed, with one True and one False conditi
   CHECK(ready["conditions"][0]["reason"] == "Reconciled");
   CHECK(ready["conditions"][0]["lastTransitionTime"] == "2026-11-18T11:07:40Z");
   CHECK(ready["conditions"][1]["status"] == "False");
+  // Every condition carries a message, as metav1.Condition requires: "" when there is nothing to say.
+  CHECK(ready["conditions"][1]["message"] == "");
 
   // Recomputing with nothing new gives an identical status: nothing to write.
   in.previous = ready;
