@@ -36,7 +36,10 @@ const std::string kCrdName = "clusterpolicies.nvidia.com";
 const std::string kCrdFile = "crds/nvidia.com_clusterpolicies.yaml";
 const std::string kChartDir = "charts/clusterpolicy-operator";
 const std::string kOperatorNamespace = "gpu-operator";
+// The static-token identity the harness gives the operator in tests (cluster up --sa).
 const std::string kOperatorAccount = "gpu-operator";
+// The ServiceAccount the chart (and manifests/install.yaml) creates for the operator.
+const std::string kChartServiceAccount = "clusterpolicy-operator";
 
 // Every top-level spec section of NVIDIA's ClusterPolicy.
 const std::vector<std::string> kTypedSections = {"operator", "daemonsets", "devicePlugin", "gfd", "mig"};
@@ -660,7 +663,7 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
 
   // The bindings give those rules to the ServiceAccount the Deployment runs as.
   std::string account = objects["ServiceAccount"]["metadata"]["name"].as<std::string>();
-  CHECK(account == kOperatorAccount);
+  CHECK(account == kChartServiceAccount);
   CHECK(objects["ServiceAccount"]["metadata"]["namespace"].as<std::string>() == kOperatorNamespace);
   for (const char* binding : {"ClusterRoleBinding", "RoleBinding"}) {
     INFO(binding);
@@ -676,12 +679,14 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
 
   YAML::Node pod = objects["Deployment"]["spec"]["template"]["spec"];
   CHECK(objects["Deployment"]["spec"]["replicas"].as<int>() == 1);
+  // One replica, no leader election: Recreate keeps two operators from overlapping on upgrade.
+  CHECK(objects["Deployment"]["spec"]["strategy"]["type"].as<std::string>() == "Recreate");
   CHECK(pod["serviceAccountName"].as<std::string>() == account);
   CHECK(pod["securityContext"]["runAsNonRoot"].as<bool>());
   REQUIRE(pod["containers"].size() == 1);
   YAML::Node container = pod["containers"][0];
   CHECK(yaml_to_json(container["args"]) ==
-        json::array({"run", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
+        json::array({"run", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
                      "--log-format=text", "--rollout-deadline=10m"}));
   std::set<std::string> env;
   for (const auto& e : container["env"]) env.insert(e["name"].as<std::string>());
