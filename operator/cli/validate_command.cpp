@@ -8,7 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
-#include "clusterpolicy/devicepluginconfig.hpp"
+#include "deviceplugin/config.hpp"
 
 namespace cpo::cli {
 
@@ -70,16 +70,16 @@ int validate_command(const std::vector<std::string>& args) {
     return 1;
   }
 
-  clusterpolicy::ValidationContext context;
+  deviceplugin::ValidationContext context;
   if (!mig_strategy.empty()) context.mig_strategy_override = mig_strategy;
   std::optional<std::string> default_opt;
   if (!default_key.empty()) default_opt = default_key;
-  auto result = clusterpolicy::validate_configmap(data, default_opt, {}, context, name);
+  auto result = deviceplugin::validate_configmap(data, default_opt, {}, context, name);
   for (const auto& problem : result.problems) {
-    if (problem.severity == clusterpolicy::Severity::Warning) {
-      std::cerr << "warning: " << clusterpolicy::format(problem) << "\n";
+    if (problem.severity == deviceplugin::Severity::Warning) {
+      std::cerr << "warning: " << deviceplugin::format(problem) << "\n";
     } else {
-      std::cout << clusterpolicy::format(problem) << "\n";
+      std::cout << deviceplugin::format(problem) << "\n";
     }
   }
   return result.ok() ? 0 : 1;

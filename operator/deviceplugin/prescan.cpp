@@ -6,13 +6,13 @@
 // Where YAML is ambiguous to a line scanner (scalars spanning lines), the document is
 // refused rather than guessed at: a config never needs them, and a guess that differs
 // from the parser's reading could hide nesting from this pass.
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -279,4 +279,4 @@ std::optional<ScanFinding> prescan(std::string_view text) {
   return TextScanner{}.run(text);
 }
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail

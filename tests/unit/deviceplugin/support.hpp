@@ -1,14 +1,14 @@
 // Helpers shared by the device-plugin config tests.
 #pragma once
 
-#include "clusterpolicy/devicepluginconfig.hpp"
+#include "deviceplugin/config.hpp"
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace cpo::clusterpolicy::test {
+namespace cpo::deviceplugin::test {
 
 // A YAML text written as a raw string literal that starts with a newline.
 inline std::string yaml(std::string_view text) {
@@ -36,4 +36,4 @@ inline std::vector<std::string> validate_lines(const DocumentCase& c) {
   return lines(validate_document("cfg", c.text, context).problems);
 }
 
-}  // namespace cpo::clusterpolicy::test
+}  // namespace cpo::deviceplugin::test

@@ -1,7 +1,7 @@
 // Internals of the device-plugin config validator, shared by its translation units.
 #pragma once
 
-#include "clusterpolicy/devicepluginconfig.hpp"
+#include "deviceplugin/config.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 
 // Collects the problems of one document.
 class Reporter {
@@ -107,4 +107,4 @@ void check_schema(const YAML::Node& root, Reporter& reporter);
 ConfigSummary check_rules(const YAML::Node& root, const ValidationContext& context,
                           Reporter& reporter);
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail

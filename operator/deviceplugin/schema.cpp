@@ -6,14 +6,14 @@
 // releases are known too (flags.nvidiaDevRoot, flags.gdrcopyEnabled,
 // flags.plugin.kubeletSocket, flags.plugin.cdiFeatureFlags, imex), so that a valid
 // upstream config is never refused.
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 namespace {
 
 enum class Kind { Map, List, Bool, String, Int, Enum, StringOrList, Duration, Devices, Version };
@@ -373,4 +373,4 @@ void check_schema(const YAML::Node& root, Reporter& reporter) {
   SchemaChecker(reporter).check(root, root_schema(), "", root.Mark());
 }
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail

@@ -1,10 +1,10 @@
 // The whole ConfigMap: every key, config.default, the keys nodes select by label, and
 // per-node limits from the nodes' GPU labels.
-#include "devicepluginconfig_support.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
-namespace cpo::clusterpolicy::test {
+namespace cpo::deviceplugin::test {
 namespace {
 
 std::string mps_config(int replicas) {
@@ -97,4 +97,4 @@ TEST_CASE("MPS replicas per node compute capability", "[devicepluginconfig][conf
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy::test
+}  // namespace cpo::deviceplugin::test

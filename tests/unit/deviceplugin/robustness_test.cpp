@@ -1,12 +1,12 @@
 // Hostile or huge documents: refused before the YAML parser recurses, expands aliases
 // or allocates much, with a clear message.
-#include "devicepluginconfig_support.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 
-namespace cpo::clusterpolicy::test {
+namespace cpo::deviceplugin::test {
 namespace {
 
 std::string repeat(std::string_view piece, int times) {
@@ -139,4 +139,4 @@ TEST_CASE("large documents and values", "[devicepluginconfig][robustness]") {
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy::test
+}  // namespace cpo::deviceplugin::test

@@ -1,10 +1,17 @@
-// Validation of NVIDIA device-plugin config documents (the data keys of the ConfigMap
-// named by ClusterPolicy spec.devicePlugin.config.name).
+// The NVIDIA device-plugin config format: validation of its documents (the data
+// keys of the ConfigMap named by ClusterPolicy spec.devicePlugin.config.name).
 //
 // The device plugin, GPU Feature Discovery and the MPS control daemon parse these
 // documents leniently: unknown keys vanish, wrong types fail only inside the pods.
 // This validator is strict and pure: it reports every problem it can decide from the
 // text, the ClusterPolicy and node labels, before any pod sees the config.
+//
+// Contract: no I/O, no global state, thread-safe; the same inputs give the same
+// problems in the same order. A domain of its own (target cpo_deviceplugin): it
+// depends on yaml-cpp and knows nothing of the operator, so the `validate`
+// subcommand links it alone. Passes, one file each: prescan.cpp (the raw text),
+// parse.cpp (one YAML document), schema.cpp (keys and types), rules.cpp (ranges
+// and cross-field rules), values.cpp (scalar formats); config.cpp joins them.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cpo::clusterpolicy {
+namespace cpo::deviceplugin {
 
 enum class Severity { Error, Warning };
 
@@ -116,4 +123,4 @@ ConfigMapResult validate_configmap(const std::map<std::string, std::string>& dat
                                    const ValidationContext& context,
                                    std::string_view configmap_name = {});
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::deviceplugin

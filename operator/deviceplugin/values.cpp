@@ -1,6 +1,6 @@
 // Reading scalar values the way the config's consumers read them, and the value
 // formats of the config: Go durations, resource names, device references.
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -376,4 +376,4 @@ std::string index_path(std::string_view parent, std::size_t index) {
   return std::string(parent) + "[" + std::to_string(index) + "]";
 }
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail

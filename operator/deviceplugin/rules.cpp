@@ -1,13 +1,13 @@
 // The rules of a device-plugin config beyond its shape: required fields, replica
 // ranges, MPS limits, conflicting settings, and what the consumers silently ignore.
 // Values with a wrong type were already reported by the schema pass and are skipped.
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <algorithm>
 #include <map>
 #include <string>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 namespace {
 
 struct Entry {
@@ -277,4 +277,4 @@ ConfigSummary check_rules(const YAML::Node& root, const ValidationContext& conte
   return summary;
 }
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail

@@ -1,10 +1,10 @@
 // One device-plugin config document: each row is a YAML text and the exact problem
 // lines (format_with_severity) the validator must report, in order.
-#include "devicepluginconfig_support.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
-namespace cpo::clusterpolicy::test {
+namespace cpo::deviceplugin::test {
 namespace {
 
 void run(const std::vector<DocumentCase>& cases) {
@@ -340,4 +340,4 @@ TEST_CASE("format", "[devicepluginconfig]") {
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy::test
+}  // namespace cpo::deviceplugin::test

@@ -1,12 +1,12 @@
 // Validation of one device-plugin config document and of the whole ConfigMap.
-#include "clusterpolicy/devicepluginconfig.hpp"
+#include "deviceplugin/config.hpp"
 
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <algorithm>
 #include <set>
 
-namespace cpo::clusterpolicy {
+namespace cpo::deviceplugin {
 namespace detail {
 
 void Reporter::error(std::string path, std::string message, const YAML::Mark& mark) {
@@ -222,4 +222,4 @@ ConfigMapResult validate_configmap(const std::map<std::string, std::string>& dat
   return result;
 }
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::deviceplugin

@@ -5,7 +5,7 @@
 // place, and LoadAll collects them until memory runs out). Documents are therefore
 // first counted with a bounded event pass, and anything after the first document that
 // is not a "---" separated document is reported as invalid YAML.
-#include "clusterpolicy/devicepluginconfig_detail.hpp"
+#include "deviceplugin/detail.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 
@@ -13,7 +13,7 @@
 #include <exception>
 #include <sstream>
 
-namespace cpo::clusterpolicy::detail {
+namespace cpo::deviceplugin::detail {
 namespace {
 
 // Records where documents start; ignores their content.
@@ -87,4 +87,4 @@ std::optional<YAML::Node> parse_single_document(std::string_view text, Reporter&
   return std::nullopt;
 }
 
-}  // namespace cpo::clusterpolicy::detail
+}  // namespace cpo::deviceplugin::detail
