@@ -18,6 +18,20 @@ import (
 	"k8s.io/klog/v2"
 )
 
+// loadConfig is spec.NewConfig plus what a release adds to the config that the module
+// it was built from lacks (see release.go: nothing for v0.17 - v0.19).
+func loadConfig(c *cli.Context, flags []cli.Flag) (*spec.Config, *releaseConfig, error) {
+	config, err := spec.NewConfig(c, flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	extra, err := loadReleaseConfig(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return config, extra, nil
+}
+
 // runApp runs a urfave/cli app over the consumer's flags with --config-file FILE, as
 // the consumer's own main would, and calls load with the parsed context.
 func runApp(flags []cli.Flag, file string, load func(*cli.Context) error) error {
@@ -39,13 +53,16 @@ func runApp(flags []cli.Flag, file string, load func(*cli.Context) error) error 
 func runPlugin(file string) error {
 	flags := pluginFlags()
 	return runApp(flags, file, func(c *cli.Context) error {
-		config, err := spec.NewConfig(c, flags)
+		config, extra, err := loadConfig(c, flags)
 		if err != nil {
 			return fmt.Errorf("unable to load config: unable to finalize config: %v", err)
 		}
 		config.Flags.GFD = nil
 		disableResourceNaming(config)
 		if err := validatePluginFlags(config); err != nil {
+			return fmt.Errorf("unable to validate flags: %v", err)
+		}
+		if err := validateReleaseFlags(extra); err != nil {
 			return fmt.Errorf("unable to validate flags: %v", err)
 		}
 		return nil
@@ -91,7 +108,7 @@ func validatePluginFlags(config *spec.Config) error {
 func runGFD(file string) error {
 	flags := gfdFlags()
 	return runApp(flags, file, func(c *cli.Context) error {
-		config, err := spec.NewConfig(c, flags)
+		config, _, err := loadConfig(c, flags)
 		if err != nil {
 			return fmt.Errorf("unable to load config: unable to finalize config: %v", err)
 		}
@@ -113,7 +130,7 @@ func runGFD(file string) error {
 func runMPSDaemon(file, computeCapability string) error {
 	flags := mpsDaemonFlags()
 	return runApp(flags, file, func(c *cli.Context) error {
-		config, err := spec.NewConfig(c, flags)
+		config, _, err := loadConfig(c, flags)
 		if err != nil {
 			return fmt.Errorf("unable to load config: unable to finalize config: %v", err)
 		}

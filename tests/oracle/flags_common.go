@@ -21,6 +21,7 @@ func pluginFlags() []cli.Flag {
 		str("device-id-strategy", spec.DeviceIDStrategyUUID, "DEVICE_ID_STRATEGY"),
 	}
 	flags = append(flags, enabledFlags()...)
+	flags = append(flags, releasePluginFlags()...)
 	return append(flags,
 		str("cdi-annotation-prefix", spec.DefaultCDIAnnotationPrefix, "CDI_ANNOTATION_PREFIX"),
 		alias(str("nvidia-cdi-hook-path", spec.DefaultNvidiaCTKPath, "NVIDIA_CDI_HOOK_PATH", "NVIDIA_CTK_PATH"), "nvidia-ctk-path"),

@@ -1,8 +1,8 @@
-//go:build dp019 || !(dp017 || dp018)
+//go:build dp019 || dp020 || !(dp017 || dp018)
 
 package main
 
-// v0.19.x (read at v0.19.1; v0.19.0 is the same): sleep-interval also takes
+// v0.19.x (read at v0.19.1; v0.19.0 is the same; also the base of the v0.20 emulation): sleep-interval also takes
 // "infinite", and GFD publishes through the NodeFeature API by default.
 
 import (

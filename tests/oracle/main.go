@@ -127,7 +127,7 @@ func upstreamVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == "github.com/NVIDIA/k8s-device-plugin" {
-				return dep.Version
+				return emulated + dep.Version
 			}
 		}
 	}
