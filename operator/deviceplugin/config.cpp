@@ -156,7 +156,7 @@ DocumentResult validate_document(std::string_view key, std::string_view yaml_tex
       reporter.error("", "a config must be a YAML mapping, got " + detail::describe(*root),
                      root->Mark());
     } else {
-      detail::check_schema(*root, reporter);
+      detail::check_schema(*root, context, reporter);
       result.summary = detail::check_rules(*root, context, reporter);
     }
   }

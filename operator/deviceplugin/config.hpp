@@ -3,8 +3,14 @@
 //
 // The device plugin, GPU Feature Discovery and the MPS control daemon parse these
 // documents leniently: unknown keys vanish, wrong types fail only inside the pods.
-// This validator is strict and pure: it reports every problem it can decide from the
-// text, the ClusterPolicy and node labels, before any pod sees the config.
+// This validator reports, before any pod sees the config, every problem it can decide
+// from the text, the ClusterPolicy and node labels, for the plugin release deployed:
+//   - what makes a consumer of that release fail at start or at run time: an error;
+//   - what that release accepts and applies as written: accepted, with a warning when
+//     the form is unusual (yes for true, 010 for 8, a key in another case, null);
+//   - keys it ignores: an error with a hint (or a warning, ValidationContext::unknown_keys);
+//   - a few things it accepts but silently drops (a duplicate key, the same resource
+//     twice, both sharing blocks, a second document): errors that name the reason.
 //
 // Contract: no I/O, no global state, thread-safe; the same inputs give the same
 // problems in the same order. A domain of its own (target cpo_deviceplugin): it
@@ -20,6 +26,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "deviceplugin/operand_env.hpp"
+#include "deviceplugin/version.hpp"
 
 namespace cpo::deviceplugin {
 
@@ -42,15 +51,33 @@ std::string format(const Problem& problem);
 // format() prefixed with "error: " or "warning: ".
 std::string format_with_severity(const Problem& problem);
 
+// What to do with a key the deployed device-plugin release does not read (a typo, a
+// key of another level, a key of a newer release): the consumers drop it silently.
+enum class UnknownKeys {
+  Refuse,  // an error (the default), like Kubernetes' strict field validation
+  Warn,    // a warning, for a ConfigMap shared by several plugin releases
+};
+
 struct ValidationContext {
   // ClusterPolicy spec.mig.strategy; when set it wins over flags.migStrategy
-  // (the operator passes it to the device plugin as MIG_STRATEGY).
+  // (the operator passes it to all three consumers as MIG_STRATEGY).
   std::optional<std::string> mig_strategy_override;
+  // The release the ClusterPolicy deploys (plugin_version_from_image): the rules of
+  // its line apply.
+  PluginVersion plugin_version = kNewestPluginVersion;
+  UnknownKeys unknown_keys = UnknownKeys::Refuse;
+  // The device-plugin container's environment (name -> value): a consumer variable
+  // set there beats the file's flag (operand_env.hpp). Default: what the operator
+  // renders with the default MPS root. Empty: the bare plugin, as NVIDIA ships it.
+  std::map<std::string, std::string> plugin_env = operator_plugin_env(kDefaultMpsRoot);
 };
 
 // Limits applied before the YAML parser sees the text.
 inline constexpr std::size_t kMaxDocumentBytes = 512 * 1024;
 inline constexpr int kMaxNestingDepth = 64;
+// Limits on YAML aliases: the nodes all aliases add when expanded, and their number.
+inline constexpr std::size_t kMaxAliasNodes = 10000;
+inline constexpr std::size_t kMaxAliases = 256;
 // Replicas per GPU the MPS control daemon accepts.
 inline constexpr int kMaxMpsReplicas = 48;
 inline constexpr int kMaxMpsReplicasBelowCompute75 = 16;

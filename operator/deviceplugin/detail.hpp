@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,11 +46,27 @@ std::optional<ScanFinding> prescan(std::string_view text);
 
 // --- scalar values -----------------------------------------------------------------
 
-// How a scalar reads: plain scalars resolve like YAML 1.1 (what the consumers use),
-// quoted and block scalars are always strings.
-enum class ScalarKind { Null, Bool, Yaml11Bool, Int, Float, String, Tagged };
+// How a scalar reads to the consumers (scalars.cpp): plain scalars resolve by YAML 1.1
+// rules, quoted and block scalars are strings, yaml.org tags are honoured and other
+// tags make a string.
+enum class ScalarKind { Null, Bool, Int, Float, String, Invalid };
 
-ScalarKind classify(const YAML::Node& node);
+struct Scalar {
+  ScalarKind kind = ScalarKind::Null;
+  bool boolean = false;
+  // Int, or a Float with an integral value: what an integer field receives, when it
+  // fits in int64 (the consumers' JSON step writes an integral float as digits).
+  std::optional<std::int64_t> integer;
+  bool beyond_int64 = false;  // an integral value outside int64
+  double number = 0;          // Int and Float
+  std::string text;           // String: the value, tags applied (!!binary decoded)
+  // Set when the consumers read the text differently from how it looks (010, yes,
+  // 4.0, an explicit tag): the rest of a warning, e.g. "is read ... as 8".
+  std::string unusual;
+  std::string error;  // Invalid: why the consumers' YAML library refuses it
+};
+
+Scalar resolve(const YAML::Node& node);
 bool has_explicit_tag(const YAML::Node& node);
 
 // A node as messages show it: 2.5, "yes", the string "4", null, a list, a mapping.
@@ -61,17 +78,23 @@ std::string quote(std::string_view text);
 std::string readable(std::string_view text);
 
 std::optional<bool> as_bool(const YAML::Node& node);
-// A plain decimal integer that fits in int; `out_of_range` tells overflow apart.
+// An integer (in any form the consumers take) that fits in int; `out_of_range` tells
+// overflow apart.
 std::optional<int> as_int(const YAML::Node& node, bool* out_of_range = nullptr);
-// A scalar that reads as a string (not a plain boolean, number or null).
+// A scalar that reads as a string (not a boolean, number or null).
 std::optional<std::string> as_string(const YAML::Node& node);
 
 // The mark to report for a value: a null value points at the next token, so the
 // mark of its key is used instead.
 YAML::Mark value_mark(const YAML::Node& value, const YAML::Mark& key_mark);
 
-enum class DurationCheck { Ok, Invalid, Negative };
-DurationCheck check_go_duration(std::string_view text);
+// Go's time.ParseDuration: nanoseconds, or nullopt (with `overflow` set when the
+// value is beyond int64 nanoseconds, about 292 years).
+struct GoDuration {
+  std::optional<std::int64_t> nanoseconds;
+  bool overflow = false;
+};
+GoDuration parse_go_duration(std::string_view text);
 
 bool is_dns1123_subdomain(std::string_view text);
 
@@ -92,6 +115,36 @@ void check_devices(const YAML::Node& node, const std::string& path, const YAML::
                    Reporter& reporter);
 
 std::string join_path(std::string_view parent, std::string_view key);
+// --- mappings (mapping.cpp) ------------------------------------------------------------
+
+// How the consumers match the keys of a mapping: exactly (their custom decoders), or
+// case-insensitively with Unicode simple folding (Go's encoding/json, for the keys of
+// Go structs: the top level, flags, flags.plugin, flags.gfd, sharing, resources, imex).
+enum class KeyMatch { Exact, Fold };
+
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+  bool merged = false;  // came in through a `<<` merge key
+};
+
+// ASCII lower case, plus the two non-ASCII letters that fold onto ASCII ones
+// (U+017F long s onto s, U+212A Kelvin sign onto k).
+std::string fold_key(std::string_view key);
+bool key_matches(std::string_view key, std::string_view name, KeyMatch match);
+// The `<<` key whose value is not a mapping or a list of mappings (the consumers'
+// parser refuses it), if any.
+std::optional<YAML::Mark> invalid_merge(const YAML::Node& map);
+// The entries in the order the consumers read them: each `<<` replaced by the entries
+// of the mapping(s) it names. Of several entries of one name the last one is read.
+std::vector<Entry> entries_of(const YAML::Node& map);
+// Whether, of two keys that match one name, the consumers read `key` after `other`
+// (given `key` comes later in the document): the one read last wins.
+bool read_after(std::string_view key, std::string_view other, KeyMatch match);
+// The entry the consumers read for `name` (the one read last), if any.
+std::optional<Entry> find_entry(const YAML::Node& map, std::string_view name,
+                                KeyMatch match = KeyMatch::Exact);
+
 std::string index_path(std::string_view parent, std::size_t index);
 
 // --- passes ---------------------------------------------------------------------------
@@ -101,10 +154,14 @@ std::string index_path(std::string_view parent, std::size_t index);
 std::optional<YAML::Node> parse_single_document(std::string_view text, Reporter& reporter);
 
 // Known keys, duplicate keys, value types, enums and formats.
-void check_schema(const YAML::Node& root, Reporter& reporter);
+void check_schema(const YAML::Node& root, const ValidationContext& context, Reporter& reporter);
 
 // Required fields, ranges, cross-field rules and what the consumers silently ignore.
 ConfigSummary check_rules(const YAML::Node& root, const ValidationContext& context,
                           Reporter& reporter);
+
+// resources_rules.cpp: the top-level resources entries, imex.channelIDs.
+void check_top_level_resources(const YAML::Node& root, Reporter& reporter);
+void check_imex(const YAML::Node& root, Reporter& reporter);
 
 }  // namespace cpo::deviceplugin::detail

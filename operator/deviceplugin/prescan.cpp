@@ -1,11 +1,13 @@
 // The checks made on the raw text before the YAML parser sees it. The parser recurses
-// once or twice per nesting level and would expand aliases for every reader, so
-// documents that are too large, nest too deeply or use anchors/aliases are refused
-// here, in one linear pass that keeps no per-level state beyond an indentation stack.
+// once or twice per nesting level, so documents that are too large or nest too deeply
+// are refused here, in one linear pass that keeps no per-level state beyond an
+// indentation stack. (Aliases are bounded after this pass, on the parser's events:
+// parse.cpp.)
 //
-// Where YAML is ambiguous to a line scanner (scalars spanning lines), the document is
-// refused rather than guessed at: a config never needs them, and a guess that differs
-// from the parser's reading could hide nesting from this pass.
+// Scalars may span lines: a quoted scalar is followed to its closing quote, and a more
+// indented line after a plain value is that value's continuation, which the parser
+// reads as text, unless it holds ": " (then it is scanned as structure, so that no
+// nesting can hide in it).
 #include "deviceplugin/detail.hpp"
 
 #include <algorithm>
@@ -20,6 +22,15 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 bool is_flow_indicator(char c) { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'; }
 
 int column_of(std::size_t index) { return static_cast<int>(index) + 1; }
+
+// Whether a line holds ": " (or ends in ':'), which ends a plain scalar going on from
+// the line before: the parser then reads structure there.
+bool holds_mapping_indicator(std::string_view rest) {
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == ':' && (i + 1 == rest.size() || is_blank(rest[i + 1]))) return true;
+  }
+  return false;
+}
 
 // What may follow '|' or '>' on the line that opens a block scalar: chomping and
 // indentation indicators, then blanks and an optional comment.
@@ -41,9 +52,10 @@ class TextScanner {
  private:
   std::optional<ScanFinding> scan_line(std::string_view line, int line_no);
   bool in_block_scalar(std::string_view line, std::size_t indent);
-  std::optional<ScanFinding> scan_content(std::string_view line, std::size_t i, int line_no);
+  std::optional<ScanFinding> scan_content(std::string_view line, std::size_t i, int line_no,
+                                          bool continued = false);
   std::optional<ScanFinding> check_depth(int line_no, std::size_t index) const;
-  static ScanFinding anchor_finding(std::string_view line, std::size_t index, int line_no);
+  std::size_t skip_quoted(std::string_view line, std::size_t i);
 
   int flow_depth_ = 0;
   std::vector<int> indents_;  // indentation of the open block levels
@@ -54,9 +66,14 @@ class TextScanner {
   int block_scalar_indent_ = -1;
   bool node_start_ = false;  // the next character starts a token
   bool json_node_ = false;   // the last token was a quoted scalar or a closed flow collection
+  char open_quote_ = 0;
+  bool seen_document_ = false;  // a "---" or content was seen      // the quote of a quoted scalar that continues on the next line
   // The current block line holds a complete value; a more indented line after it would
   // continue that value.
   bool ended_in_value_ = false;
+  bool ended_in_plain_ = false;  // ... and that value was a plain scalar
+  bool value_ = false;           // on the current line
+  bool plain_ = false;
   int entry_indent_ = 0;  // column of the innermost block entry on the current line
 };
 
@@ -82,14 +99,23 @@ std::optional<ScanFinding> TextScanner::check_depth(int line_no, std::size_t ind
                      line_no, column_of(index)};
 }
 
-ScanFinding TextScanner::anchor_finding(std::string_view line, std::size_t index, int line_no) {
-  std::size_t end = index + 1;
-  while (end < line.size() && !is_blank(line[end]) && !is_flow_indicator(line[end])) ++end;
-  const std::string name = readable(line.substr(index, std::min<std::size_t>(end - index, 32)));
-  const char* what = line[index] == '&' ? "anchors" : "aliases";
-  return ScanFinding{
-      std::string("YAML ") + what + " (" + name + ") are not accepted; write the values out",
-      line_no, column_of(index)};
+// Past the quoted scalar that is open at `i` (open_quote_ set): the index after its
+// closing quote, or line.size() with open_quote_ still set when it goes on.
+std::size_t TextScanner::skip_quoted(std::string_view line, std::size_t i) {
+  const char quote_char = open_quote_;
+  for (; i < line.size(); ++i) {
+    if (quote_char == '"' && line[i] == '\\') {
+      ++i;
+    } else if (line[i] == quote_char) {
+      if (quote_char == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+        ++i;
+      } else {
+        open_quote_ = 0;
+        return i + 1;
+      }
+    }
+  }
+  return line.size();
 }
 
 // Whether the line belongs to the open block scalar (and holds no structure).
@@ -113,32 +139,45 @@ std::optional<ScanFinding> TextScanner::scan_line(std::string_view line, int lin
 
   std::size_t i = 0;
   extra_ = 0;
+  if (open_quote_ != 0) {  // a quoted scalar goes on: the line is text up to its end
+    i = skip_quoted(line, 0);
+    if (open_quote_ != 0) return std::nullopt;
+    json_node_ = true;
+    node_start_ = true;
+    return scan_content(line, i, line_no, true);
+  }
   if (flow_depth_ > 0) {
-    // Inside [...] or {...} over several lines: a plain scalar may not continue here.
+    // Inside [...] or {...} over several lines: brackets still count, a plain scalar
+    // may go on (flow indicators end it).
     while (i < line.size() && is_blank(line[i])) ++i;
     if (i == line.size()) return std::nullopt;
-    const char first = line[i];
-    if (!node_start_ && first != ',' && first != ']' && first != '}' && first != ':' &&
-        first != '#') {
-      return ScanFinding{"a value continues on the next line; write it on one line", line_no,
-                         column_of(i)};
-    }
   } else {
     i = indent;
     while (i < line.size() && is_blank(line[i])) ++i;
     if (i == line.size() || line[i] == '#') return std::nullopt;  // blank or comment
     if (line[0] == '%') {                                         // a directive such as %YAML 1.2
       ended_in_value_ = false;
+      if (line.substr(0, 6) == "%YAML " && line.substr(6, 3) != "1.1") {
+        return ScanFinding{"the consumers' YAML 1.1 parser refuses " + readable(line.substr(0, 16)) +
+                               " (found incompatible YAML document); write %YAML 1.1 or nothing",
+                           line_no, 1};
+      }
       return std::nullopt;
     }
     const int line_indent = static_cast<int>(indent);
-    if (ended_in_value_ && line_indent > entry_indent_) {
-      return ScanFinding{"a value continues on a more indented line; write it on one line", line_no,
-                         column_of(i)};
+    if (ended_in_value_ && ended_in_plain_ && line_indent > entry_indent_ &&
+        !holds_mapping_indicator(line.substr(i))) {
+      return std::nullopt;  // the plain value goes on: text to the parser
     }
     const bool marker = indent == 0 && line.size() >= 3 &&
                         (line.substr(0, 3) == "---" || line.substr(0, 3) == "...") &&
                         (line.size() == 3 || is_blank(line[3]));
+    if (marker && line[0] == '.' && !seen_document_) {
+      return ScanFinding{"invalid YAML: a document end marker (...) with no document before it "
+                         "(the consumers' parser: did not find expected node content)",
+                         line_no, 1};
+    }
+    seen_document_ = true;
     if (marker) {
       indents_.clear();
       i = 3;
@@ -154,8 +193,9 @@ std::optional<ScanFinding> TextScanner::scan_line(std::string_view line, int lin
 }
 
 std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std::size_t i,
-                                                     int line_no) {
-  bool value = false;  // the last token on the line was a value
+                                                     int line_no, bool continued) {
+  value_ = continued;  // the last token on the line was a value
+  plain_ = false;      // ... a plain scalar
   for (; i < line.size(); ++i) {
     const char c = line[i];
     if (is_blank(c)) continue;
@@ -163,6 +203,7 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
     // "#..." right after a quoted scalar or a flow collection, too).
     if (c == '#' && (node_start_ || i == 0 || is_blank(line[i - 1]))) {
       node_start_ = true;  // a comment ends a plain scalar
+      plain_ = false;
       break;
     }
     const bool next_blank = i + 1 >= line.size() || is_blank(line[i + 1]);
@@ -173,36 +214,32 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
       switch (c) {
         case '"':
         case '\'': {  // a quoted scalar, which must end on this line
-          const std::size_t start = i;
-          for (++i; i < line.size(); ++i) {
-            if (c == '"' && line[i] == '\\') {
-              ++i;
-            } else if (line[i] == c) {
-              if (c == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
-                ++i;
-              } else {
-                break;
-              }
-            }
-          }
-          if (i >= line.size()) {
-            return ScanFinding{"a quoted string must end on the line it starts on", line_no,
-                               column_of(start)};
-          }
-          value = true;
+          open_quote_ = c;
+          i = skip_quoted(line, i + 1);
+          value_ = true;
           json_node_ = true;
+          plain_ = false;
+          if (open_quote_ != 0) return std::nullopt;  // it goes on on the next line
+          --i;
           continue;  // the next character starts a token again
         }
-        case '&':
-        case '*':
-          return anchor_finding(line, i, line_no);
+        case '&':  // an anchor: the node follows
+        case '*':  // an alias: a whole node
+          while (i + 1 < line.size() && !is_blank(line[i + 1]) && !is_flow_indicator(line[i + 1])) ++i;
+          if (c == '*') {
+            value_ = true;
+            plain_ = false;
+            node_start_ = false;
+            json_node_ = true;
+          }
+          continue;
         case '!':  // a tag: the node itself follows
           while (i + 1 < line.size() && !is_blank(line[i + 1])) ++i;
           continue;
         case '[':
         case '{':
           ++flow_depth_;
-          value = false;
+          value_ = false;
           if (auto finding = check_depth(line_no, i)) return finding;
           continue;
         case '-':
@@ -243,7 +280,8 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
       if (c == ']' || c == '}') {
         --flow_depth_;
         node_start_ = true;
-        value = true;
+        value_ = true;
+        plain_ = false;
         json_node_ = true;
         continue;
       }
@@ -258,13 +296,18 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
         flow_depth_ > 0 && (after_json_node || (!next_blank && is_flow_indicator(line[i + 1])));
     if (c == ':' && (next_blank || flow_value)) {
       node_start_ = true;
-      value = false;
+      value_ = false;
+      plain_ = false;
       continue;
     }
     node_start_ = false;  // inside a plain scalar
-    value = true;
+    value_ = true;
+    plain_ = true;
   }
-  if (flow_depth_ == 0) ended_in_value_ = value;
+  if (flow_depth_ == 0) {
+    ended_in_value_ = value_;
+    ended_in_plain_ = plain_;
+  }
   return std::nullopt;
 }
 

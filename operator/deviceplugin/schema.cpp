@@ -1,261 +1,197 @@
-// The shape of a device-plugin config: every known key at every level with the type
-// of its value. Unknown keys are errors (the consumers drop them without a word), with
-// a hint when the key is known elsewhere or differs only in case or by a typo.
+// The schema pass: every key against the schema of the deployed plugin release, every
+// value against its type, enum and format, read as the consumers read it (schema.hpp).
 //
-// Besides the keys of the operator's reference, the keys of current device-plugin
-// releases are known too (flags.nvidiaDevRoot, flags.gdrcopyEnabled,
-// flags.plugin.kubeletSocket, flags.plugin.cdiFeatureFlags, imex), so that a valid
-// upstream config is never refused.
-#include "deviceplugin/detail.hpp"
+// Keys the release ignores are reported as ValidationContext::unknown_keys says, with a
+// hint; keys in another case are accepted where the consumers fold case; a flag that a
+// consumer variable overrides gets one warning that names the variable, and its value
+// problems (not its type problems, which stop the parser) are only noted there.
+#include "deviceplugin/schema.hpp"
 
-#include <algorithm>
+#include <cmath>
+#include <map>
 #include <set>
-#include <string>
-#include <vector>
 
 namespace cpo::deviceplugin::detail {
 namespace {
 
-enum class Kind { Map, List, Bool, String, Int, Enum, StringOrList, Duration, Devices, Version };
-
-struct Field;
-struct Schema {
-  Kind kind = Kind::String;
-  std::vector<Field> fields;        // Map
-  std::vector<std::string> values;  // Enum, StringOrList: the allowed values ("" = any)
-  std::vector<Schema> item;         // List: the one item schema
-};
-struct Field {
-  std::string name;
-  Schema schema;
+struct Where {
+  std::string path;       // as written, for messages
+  std::string canonical;  // the schema's spelling, for version and override lookups
+  YAML::Mark key_mark;
 };
 
-Schema of(Kind kind) { return Schema{kind, {}, {}, {}}; }
-Schema mapping(std::vector<Field> fields) { return Schema{Kind::Map, std::move(fields), {}, {}}; }
-Schema list_of(Schema item) { return Schema{Kind::List, {}, {}, {std::move(item)}}; }
-Schema one_of(Kind kind, std::vector<std::string> values) {
-  return Schema{kind, {}, std::move(values), {}};
-}
-
-Schema build_schema() {
-  const Schema replicated_resource = mapping({{"name", of(Kind::String)},
-                                              {"replicas", of(Kind::Int)},
-                                              {"rename", of(Kind::String)},
-                                              {"devices", of(Kind::Devices)}});
-  const Schema replicated = mapping({{"renameByDefault", of(Kind::Bool)},
-                                     {"failRequestsGreaterThanOne", of(Kind::Bool)},
-                                     {"resources", list_of(replicated_resource)}});
-  const Schema pattern_resource =
-      mapping({{"pattern", of(Kind::String)}, {"name", of(Kind::String)}});
-  const Schema plugin = mapping(
-      {{"passDeviceSpecs", of(Kind::Bool)},
-       {"deviceListStrategy",
-        one_of(Kind::StringOrList, {"envvar", "volume-mounts", "cdi-annotations", "cdi-cri"})},
-       {"deviceIDStrategy", one_of(Kind::Enum, {"uuid", "index"})},
-       {"cdiAnnotationPrefix", of(Kind::String)},
-       {"nvidiaCTKPath", of(Kind::String)},
-       {"containerDriverRoot", of(Kind::String)},
-       {"kubeletSocket", of(Kind::String)},
-       {"cdiFeatureFlags", of(Kind::StringOrList)}});
-  const Schema gfd = mapping({{"oneshot", of(Kind::Bool)},
-                              {"noTimestamp", of(Kind::Bool)},
-                              {"sleepInterval", of(Kind::Duration)},
-                              {"outputFile", of(Kind::String)},
-                              {"machineTypeFile", of(Kind::String)}});
-  const Schema flags = mapping({{"migStrategy", one_of(Kind::Enum, {"none", "single", "mixed"})},
-                                {"failOnInitError", of(Kind::Bool)},
-                                {"mpsRoot", of(Kind::String)},
-                                {"nvidiaDriverRoot", of(Kind::String)},
-                                {"nvidiaDevRoot", of(Kind::String)},
-                                {"gdsEnabled", of(Kind::Bool)},
-                                {"mofedEnabled", of(Kind::Bool)},
-                                {"gdrcopyEnabled", of(Kind::Bool)},
-                                {"useNodeFeatureAPI", of(Kind::Bool)},
-                                {"deviceDiscoveryStrategy", of(Kind::String)},
-                                {"plugin", plugin},
-                                {"gfd", gfd}});
-  return mapping(
-      {{"version", of(Kind::Version)},
-       {"flags", flags},
-       {"sharing", mapping({{"timeSlicing", replicated}, {"mps", replicated}})},
-       {"resources",
-        mapping({{"gpus", list_of(pattern_resource)}, {"mig", list_of(pattern_resource)}})},
-       {"imex", mapping({{"channelIDs", list_of(of(Kind::Int))}, {"required", of(Kind::Bool)}})}});
-}
-
-const Schema& root_schema() {
-  static const Schema schema = build_schema();
-  return schema;
-}
-
-// Every key of the schema with its full path, e.g. {"replicas",
-// "sharing.mps.resources[].replicas"}.
-struct KnownKey {
-  std::string name;
-  std::string path;
+struct Override {
+  std::string setting;  // "DEVICE_ID_STRATEGY=uuid"
+  std::string value;
+  std::string scope;    // "in the device plugin: its DaemonSet sets ..."
 };
 
-void collect_keys(const Schema& schema, const std::string& prefix, std::vector<KnownKey>& out) {
-  for (const Field& field : schema.fields) {
-    const std::string path = prefix.empty() ? field.name : prefix + "." + field.name;
-    out.push_back({field.name, path});
-    collect_keys(field.schema, path, out);
-  }
-  for (const Schema& item : schema.item) collect_keys(item, prefix + "[]", out);
-}
-
-const std::vector<KnownKey>& known_keys() {
-  static const std::vector<KnownKey> keys = [] {
-    std::vector<KnownKey> out;
-    collect_keys(root_schema(), "", out);
+std::string plain_value(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    std::string out;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const auto item = as_string(node[i]);
+      out += (i > 0 ? "," : "") + item.value_or("?");
+    }
     return out;
-  }();
-  return keys;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
   }
-  return row[b.size()];
+  const Scalar s = resolve(node);
+  if (s.kind == ScalarKind::Bool) return s.boolean ? "true" : "false";
+  return s.kind == ScalarKind::String ? s.text : node.IsScalar() ? node.Scalar() : "?";
 }
 
-std::string did_you_mean(const std::vector<std::string>& candidates) {
-  std::string out = " (did you mean ";
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (i > 0) out += i + 1 == candidates.size() ? " or " : ", ";
-    out += candidates[i];
-  }
-  return out + "?)";
-}
-
-// The hint for an unknown key in a mapping of `schema`.
-std::string hint_for(std::string_view name, const Schema& schema) {
-  for (const Field& field : schema.fields) {
-    if (iequals(field.name, name)) return did_you_mean({field.name});
-  }
-  for (bool exact : {true, false}) {
-    std::vector<std::string> paths;
-    for (const KnownKey& key : known_keys()) {
-      const bool match = exact ? key.name == name : iequals(key.name, name);
-      if (match && paths.size() < 4) paths.push_back(key.path);
-    }
-    if (!paths.empty()) return did_you_mean(paths);
-  }
-  if (name.size() > 64) return "";
-  const std::size_t limit = name.size() >= 6 ? 2 : 1;
-  const Field* best = nullptr;
-  std::size_t best_distance = limit + 1;
-  for (const Field& field : schema.fields) {
-    const std::size_t distance = edit_distance(name, field.name);
-    if (distance < best_distance) best = &field, best_distance = distance;
-  }
-  return best != nullptr ? did_you_mean({best->name}) : "";
-}
-
-std::string allowed_values(const Schema& schema) {
-  std::string out;
-  for (const std::string& value : schema.values) out += (out.empty() ? "" : ", ") + value;
-  return out;
-}
-
-bool is_plain_non_string(const YAML::Node& node) {
-  if (!node.IsScalar()) return false;
-  const ScalarKind kind = classify(node);
-  return kind == ScalarKind::Bool || kind == ScalarKind::Yaml11Bool || kind == ScalarKind::Int ||
-         kind == ScalarKind::Float;
+// The flags whose value GPU Feature Discovery checks too: a variable on the device
+// plugin alone does not save a bad value there.
+bool checked_by_gfd(std::string_view canonical) {
+  return canonical == "flags.migStrategy" || canonical == "flags.deviceDiscoveryStrategy";
 }
 
 class SchemaChecker {
  public:
-  explicit SchemaChecker(Reporter& reporter) : reporter_(reporter) {}
+  SchemaChecker(const ValidationContext& context, Reporter& reporter)
+      : context_(context), reporter_(reporter) {}
 
-  void check(const YAML::Node& node, const Schema& schema, const std::string& path,
-             const YAML::Mark& key_mark);
+  void check(const YAML::Node& node, const Schema& schema, const Where& where);
 
  private:
-  void check_map(const YAML::Node& node, const Schema& schema, const std::string& path);
+  void check_value(const YAML::Node& node, const Schema& schema, const Where& where,
+                   const YAML::Mark& mark);
+  void check_map(const YAML::Node& node, const Schema& schema, const Where& where);
+  void check_entry(const Entry& entry, const Schema& schema, const Where& parent,
+                   std::map<std::string, std::string>& seen, bool read);
+  void check_list(const YAML::Node& node, const Schema& schema, const Where& where,
+                  const YAML::Mark& mark);
   void check_enum_value(const YAML::Node& node, const Schema& schema, const std::string& path,
-                        const YAML::Mark& mark);
-  void check_string_or_list(const YAML::Node& node, const Schema& schema, const std::string& path,
+                        const std::string& canonical, const YAML::Mark& mark);
+  void check_string_or_list(const YAML::Node& node, const Schema& schema, const Where& where,
                             const YAML::Mark& mark);
   void check_duration(const YAML::Node& node, const std::string& path, const YAML::Mark& mark);
   void check_version(const YAML::Node& node, const std::string& path, const YAML::Mark& mark);
+  void check_overridden(const YAML::Node& node, const Schema& schema, const Where& where,
+                        const Override& override_value);
+  void report_ignored(const std::string& path, std::string message, const YAML::Node& value,
+                      const YAML::Mark& mark);
+  void check_ignored_subtree(const YAML::Node& node, const std::string& path, int depth);
+  void value_error(const std::string& path, std::string message, const YAML::Mark& mark);
+  void note_unusual(const YAML::Node& node, const std::string& path, const YAML::Mark& mark);
+  std::optional<Override> override_for(const std::string& canonical) const;
 
+  const ValidationContext& context_;
   Reporter& reporter_;
+  // While a flag that a variable overrides is checked: its value problems land here.
+  std::vector<std::string>* value_notes_ = nullptr;
 };
 
-void SchemaChecker::check(const YAML::Node& node, const Schema& schema, const std::string& path,
-                          const YAML::Mark& key_mark) {
-  const YAML::Mark mark = value_mark(node, key_mark);
-  if (has_explicit_tag(node)) {
-    reporter_.error(path, "YAML tags are not accepted (found " + quote(node.Tag()) + ")", mark);
-    return;
+void SchemaChecker::value_error(const std::string& path, std::string message,
+                                const YAML::Mark& mark) {
+  if (value_notes_ != nullptr) {
+    value_notes_->push_back(std::move(message));
+  } else {
+    reporter_.error(path, std::move(message), mark);
   }
+}
+
+void SchemaChecker::note_unusual(const YAML::Node& node, const std::string& path,
+                                 const YAML::Mark& mark) {
+  const Scalar s = resolve(node);
+  if (s.unusual.empty()) return;
+  reporter_.warning(path, (has_explicit_tag(node) ? quote(node.Scalar()) : describe(node)) + " " + s.unusual, mark);
+}
+
+std::optional<Override> SchemaChecker::override_for(const std::string& canonical) const {
+  const auto& mig = context_.mig_strategy_override;
+  if (canonical == "flags.migStrategy" && mig) {
+    return Override{std::string(kMigStrategyEnv) + "=" + *mig, *mig,
+                    "in every consumer: the operand DaemonSets set " + std::string(kMigStrategyEnv) +
+                        "=" + *mig + " (ClusterPolicy spec.mig.strategy)"};
+  }
+  const auto env = env_override(canonical, context_.plugin_version.minor, context_.plugin_env);
+  if (!env || checked_by_gfd(canonical)) return std::nullopt;
+  const std::string setting = env->env + "=" + env->value;
+  return Override{setting, env->value, "in the device plugin: its DaemonSet sets " + setting};
+}
+
+void SchemaChecker::check(const YAML::Node& node, const Schema& schema, const Where& where) {
+  const YAML::Mark mark = value_mark(node, where.key_mark);
+  if (!node.IsMap() && !node.IsSequence()) {
+    const Scalar s = resolve(node);
+    if (s.kind == ScalarKind::Invalid) {
+      reporter_.error(where.path, "the consumers' YAML parser refuses it: " + s.error, mark);
+      return;
+    }
+    if (s.kind == ScalarKind::Float && !std::isfinite(s.number)) {
+      reporter_.error(where.path,
+                      describe(node) + " cannot be converted to JSON by the consumers (json: unsupported value)",
+                      mark);
+      return;
+    }
+    if (s.kind == ScalarKind::Null && schema.kind != Kind::Map && schema.kind != Kind::List &&
+        schema.null_is_default) {
+      reporter_.warning(where.path, "is empty (null): the consumers use the default", mark);
+      return;
+    }
+  }
+  if (schema.kind != Kind::Map && schema.kind != Kind::List && !node.IsNull()) {
+    if (auto o = override_for(where.canonical)) {
+      check_overridden(node, schema, where, *o);
+      return;
+    }
+  }
+  check_value(node, schema, where, mark);
+}
+
+void SchemaChecker::check_value(const YAML::Node& node, const Schema& schema, const Where& where,
+                                const YAML::Mark& mark) {
+  const std::string& path = where.path;
   switch (schema.kind) {
     case Kind::Map:
       if (node.IsMap()) {
-        check_map(node, schema, path);
+        check_map(node, schema, where);
       } else if (!node.IsNull()) {
         reporter_.error(path, "must be a mapping, got " + describe(node), mark);
       }
       return;
     case Kind::List:
-      if (node.IsSequence()) {
-        for (std::size_t i = 0; i < node.size(); ++i) {
-          check(node[i], schema.item.front(), index_path(path, i), mark);
-        }
-      } else if (!node.IsNull()) {
-        reporter_.error(path, "must be a list, got " + describe(node), mark);
-      }
+      check_list(node, schema, where, mark);
       return;
     case Kind::Bool:
-      if (!as_bool(node))
+      if (!as_bool(node)) {
         reporter_.error(path, "must be true or false, got " + describe(node), mark);
+      } else {
+        note_unusual(node, path, mark);
+      }
       return;
     case Kind::Int: {
       bool out_of_range = false;
-      if (as_int(node, &out_of_range)) return;
+      if (as_int(node, &out_of_range)) return note_unusual(node, path, mark);
       reporter_.error(path,
                       out_of_range ? "integer out of range: " + describe(node)
                                    : "must be an integer, got " + describe(node),
                       mark);
       return;
     }
-    case Kind::String:
-      if (!as_string(node)) {
-        reporter_.error(path,
-                        "must be a string, got " + describe(node) +
-                            (is_plain_non_string(node) ? " (quote it to use it as text)" : ""),
-                        mark);
-      }
+    case Kind::String: {
+      const Scalar s = resolve(node);
+      if (s.kind == ScalarKind::String) return note_unusual(node, path, mark);
+      const bool number_or_bool = s.kind == ScalarKind::Bool || s.kind == ScalarKind::Int ||
+                                  s.kind == ScalarKind::Float;
+      reporter_.error(path,
+                      "must be a string, got " + describe(node) +
+                          (number_or_bool ? " (quote it to use it as text)" : ""),
+                      mark);
       return;
+    }
     case Kind::Enum:
-      check_enum_value(node, schema, path, mark);
+      check_enum_value(node, schema, path, where.canonical, mark);
       return;
     case Kind::StringOrList:
-      check_string_or_list(node, schema, path, mark);
+      check_string_or_list(node, schema, where, mark);
       return;
     case Kind::Duration:
       check_duration(node, path, mark);
       return;
     case Kind::Devices:
-      check_devices(node, path, key_mark, reporter_);
+      check_devices(node, path, where.key_mark, reporter_);
       return;
     case Kind::Version:
       check_version(node, path, mark);
@@ -263,96 +199,249 @@ void SchemaChecker::check(const YAML::Node& node, const Schema& schema, const st
   }
 }
 
-void SchemaChecker::check_map(const YAML::Node& node, const Schema& schema,
-                              const std::string& path) {
-  std::set<std::string> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node key = it->first;
-    if (!key.IsScalar()) {
-      reporter_.error(path, "mapping keys must be strings, got " + describe(key), key.Mark());
-      continue;
+void SchemaChecker::check_overridden(const YAML::Node& node, const Schema& schema,
+                                     const Where& where, const Override& o) {
+  std::vector<std::string> notes;
+  value_notes_ = &notes;
+  check_value(node, schema, where, value_mark(node, where.key_mark));
+  value_notes_ = nullptr;
+  if (notes.empty() && plain_value(node) == o.value) return;
+  std::string message = "not in effect " + o.scope + ", which beats the file (value in effect: " +
+                        quote(o.value) + ")";
+  if (!notes.empty()) message += "; without it the file's value would be refused: " + notes.front();
+  reporter_.warning(where.path, std::move(message), value_mark(node, where.key_mark));
+}
+
+void SchemaChecker::check_list(const YAML::Node& node, const Schema& schema, const Where& where,
+                               const YAML::Mark& mark) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      check(node[i], schema.item.front(),
+            Where{index_path(where.path, i), where.canonical + "[]", mark});
     }
-    const std::string& name = key.Scalar();
-    const std::string child_path = join_path(path, name);
-    if (!seen.insert(name).second) {
-      reporter_.error(child_path, "duplicate field " + quote(name), key.Mark());
-      continue;
+  } else if (!node.IsNull()) {
+    reporter_.error(where.path, "must be a list, got " + describe(node), mark);
+  }
+}
+
+void SchemaChecker::check_map(const YAML::Node& node, const Schema& schema, const Where& where) {
+  if (const auto merge = invalid_merge(node)) {
+    reporter_.error(where.path, "the consumers' YAML parser refuses a << merge key whose value is not a mapping or a list of mappings", *merge);
+    return;
+  }
+  std::map<std::string, std::string> seen;  // folded key -> the key as first written
+  const std::vector<Entry> entries = entries_of(node);
+  // Of entries that name one key only the one the consumers read last is checked
+  // (the others never reach a decoder that could refuse them); a duplicate written
+  // out is still reported.
+  std::vector<bool> read(entries.size(), true);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    for (std::size_t j = i + 1; j < entries.size() && read[i]; ++j) {
+      const YAML::Node& a = entries[i].key;
+      const YAML::Node& b = entries[j].key;
+      if (!a.IsScalar() || !b.IsScalar() || !key_matches(a.Scalar(), b.Scalar(), schema.keys)) continue;
+      if (read_after(b.Scalar(), a.Scalar(), schema.keys)) {
+        read[i] = false;
+      } else {
+        read[j] = false;
+      }
     }
-    const auto field = std::find_if(schema.fields.begin(), schema.fields.end(),
-                                    [&](const Field& f) { return f.name == name; });
-    if (field == schema.fields.end()) {
-      reporter_.error(child_path, "unknown field " + quote(name) + hint_for(name, schema),
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].merged && !read[i]) continue;
+    check_entry(entries[i], schema, where, seen, read[i]);
+  }
+}
+
+void SchemaChecker::check_entry(const Entry& entry, const Schema& schema, const Where& parent,
+                                std::map<std::string, std::string>& seen, bool read) {
+  const YAML::Node& key = entry.key;
+  if (!key.IsScalar()) {
+    reporter_.error(parent.path, "mapping keys must be strings, got " + describe(key), key.Mark());
+    return;
+  }
+  const std::string& name = key.Scalar();
+  const std::string child_path = join_path(parent.path, name);
+  const std::string folded = schema.keys == KeyMatch::Fold ? fold_key(name) : name;
+  if (!entry.merged) {
+    const auto [first, inserted] = seen.emplace(folded, name);
+    if (!inserted) {
+      reporter_.error(child_path,
+                      first->second == name
+                          ? "duplicate field " + quote(name) +
+                                ": the consumers read only the last one and drop the others"
+                          : "duplicate field " + quote(name) + ": the consumers read it and " +
+                                quote(first->second) +
+                                " as one key (case-insensitively) and drop one of them",
                       key.Mark());
-      continue;
     }
-    check(it->second, field->schema, child_path, key.Mark());
+  }
+  if (!read) return;  // dropped by the consumers: its duplicate is reported where it is
+  const auto field = std::find_if(schema.fields.begin(), schema.fields.end(), [&](const Field& f) {
+    return key_matches(name, f.name, schema.keys);
+  });
+  if (field == schema.fields.end()) {
+    report_ignored(child_path, "unknown field " + quote(name) + ", which the consumers ignore" +
+                                   hint_for(name, schema),
+                   entry.value, key.Mark());
+    return;
+  }
+  if (!field->ignored_reason.empty()) {
+    report_ignored(child_path, field->ignored_reason, entry.value, key.Mark());
+    return;
+  }
+  if (field->since_minor > context_.plugin_version.minor) {
+    report_ignored(child_path,
+                   quote(field->name) + " is supported from v0." + std::to_string(field->since_minor) +
+                       "; device plugin " + context_.plugin_version.line() + " ignores it",
+                   entry.value, key.Mark());
+    return;
+  }
+  if (field->name != name) {
+    reporter_.warning(child_path,
+                      "read as " + field->name +
+                          " (the consumers match this key case-insensitively); write " + field->name,
+                      key.Mark());
+  }
+  const std::string canonical = parent.canonical.empty() ? field->name : parent.canonical + "." + field->name;
+  check(entry.value, field->schema, Where{child_path, canonical, key.Mark()});
+}
+
+void SchemaChecker::report_ignored(const std::string& path, std::string message,
+                                   const YAML::Node& value, const YAML::Mark& mark) {
+  if (context_.unknown_keys == UnknownKeys::Refuse) {
+    reporter_.error(path, std::move(message), mark);
+  } else {
+    reporter_.warning(path, std::move(message), mark);
+  }
+  check_ignored_subtree(value, path, 0);
+}
+
+// What stops the consumers' parser even under a key they then drop.
+void SchemaChecker::check_ignored_subtree(const YAML::Node& node, const std::string& path,
+                                          int depth) {
+  if (depth > kMaxNestingDepth) return;
+  if (node.IsMap()) {
+    if (const auto merge = invalid_merge(node)) {
+      reporter_.error(path, "the consumers' YAML parser refuses a << merge key whose value is not a mapping or a list of mappings", *merge);
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        reporter_.error(path, "mapping keys must be strings, got " + describe(it->first), it->first.Mark());
+      }
+      check_ignored_subtree(it->second, join_path(path, it->first.IsScalar() ? it->first.Scalar() : "?"),
+                            depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) check_ignored_subtree(node[i], index_path(path, i), depth + 1);
+  } else {
+    const Scalar s = resolve(node);
+    if (s.kind == ScalarKind::Invalid) {
+      reporter_.error(path, "the consumers' YAML parser refuses it: " + s.error, node.Mark());
+    } else if (s.kind == ScalarKind::Float && !std::isfinite(s.number)) {
+      reporter_.error(path, describe(node) + " cannot be converted to JSON by the consumers (json: unsupported value)",
+                      node.Mark());
+    }
   }
 }
 
 void SchemaChecker::check_enum_value(const YAML::Node& node, const Schema& schema,
-                                     const std::string& path, const YAML::Mark& mark) {
+                                     const std::string& path, const std::string& canonical,
+                                     const YAML::Mark& mark) {
   const auto value = as_string(node);
-  const bool any = schema.values.empty();
-  if (value && (any || std::find(schema.values.begin(), schema.values.end(), *value) !=
-                           schema.values.end())) {
+  if (!value) {
+    reporter_.error(path, "must be a string (one of " + allowed_values(schema) + "), got " + describe(node),
+                    mark);
     return;
   }
-  reporter_.error(path,
-                  any ? "must be a string, got " + describe(node)
-                      : "must be one of " + allowed_values(schema) + ", got " + describe(node),
-                  mark);
+  if (std::find(schema.values.begin(), schema.values.end(), *value) != schema.values.end()) {
+    return note_unusual(node, path, mark);
+  }
+  std::string message = "must be one of " + allowed_values(schema) + ", got " + describe(node);
+  if (canonical == "flags.deviceDiscoveryStrategy" && *value == "vfio") {
+    message += " (vfio is for GPU Feature Discovery only; the device plugin refuses it)";
+  }
+  value_error(path, std::move(message), mark);
 }
 
 void SchemaChecker::check_string_or_list(const YAML::Node& node, const Schema& schema,
-                                         const std::string& path, const YAML::Mark& mark) {
+                                         const Where& where, const YAML::Mark& mark) {
   const bool restricted = !schema.values.empty();
   if (node.IsScalar()) {
-    check_enum_value(node, schema, path, mark);
+    if (restricted) return check_enum_value(node, schema, where.path, where.canonical, mark);
+    if (!as_string(node)) reporter_.error(where.path, "must be a string or a list of strings, got " + describe(node), mark);
     return;
   }
-  if (!node.IsSequence() || (restricted && node.size() == 0)) {
-    if (restricted && (node.IsNull() || node.IsSequence())) {
-      reporter_.error(path, "must name at least one of " + allowed_values(schema), mark);
-    } else if (!node.IsNull()) {
-      reporter_.error(path, "must be a string or a list of strings, got " + describe(node), mark);
-    }
+  if (!node.IsSequence()) {
+    reporter_.error(where.path, "must be a string or a list of strings, got " + describe(node), mark);
+    return;
+  }
+  if (restricted && node.size() == 0) {
+    value_error(where.path, "must name at least one of " + allowed_values(schema) +
+                                " (with none the device plugin passes no devices to containers)",
+                mark);
     return;
   }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node item = node[i];
-    const std::string item_path = index_path(path, i);
-    const auto value = as_string(item);
-    if (value && !seen.insert(*value).second) {
-      reporter_.error(item_path, "duplicate value " + quote(*value), item.Mark());
+    const std::string item_path = index_path(where.path, i);
+    const YAML::Mark item_mark = value_mark(item, mark);
+    if (item.IsNull()) {  // the empty string to the consumers
+      if (restricted) value_error(item_path, "must be one of " + allowed_values(schema) + ", got null", item_mark);
       continue;
     }
-    check_enum_value(item, schema, item_path, value_mark(item, mark));
+    const auto value = as_string(item);
+    if (!value) {
+      reporter_.error(item_path, "must be a string, got " + describe(item), item_mark);
+      continue;
+    }
+    if (!seen.insert(*value).second) {
+      reporter_.warning(item_path, "duplicate value " + quote(*value) + " (harmless: the consumers apply it once)",
+                        item_mark);
+      continue;
+    }
+    if (restricted) check_enum_value(item, schema, item_path, where.canonical, item_mark);
   }
 }
 
 void SchemaChecker::check_duration(const YAML::Node& node, const std::string& path,
                                    const YAML::Mark& mark) {
   const std::string expected = "must be a Go duration such as 60s or 1m30s, got " + describe(node);
-  if (node.IsScalar()) {
-    const ScalarKind kind = classify(node);
-    if (kind == ScalarKind::Int || kind == ScalarKind::Float) {
-      reporter_.error(path, expected + " (a bare number is read as nanoseconds)", mark);
-      return;
-    }
-    if (kind == ScalarKind::String) {
-      switch (check_go_duration(node.Scalar())) {
-        case DurationCheck::Ok:
-          return;
-        case DurationCheck::Negative:
-          reporter_.error(path, "must not be negative, got " + describe(node), mark);
-          return;
-        case DurationCheck::Invalid:
-          break;
-      }
-    }
+  const Scalar s = node.IsScalar() ? resolve(node) : Scalar{ScalarKind::Invalid};
+  if (s.kind == ScalarKind::Int || s.kind == ScalarKind::Float) {
+    reporter_.warning(path,
+                      describe(node) + " is a bare number, which the consumers read as nanoseconds" +
+                          (s.number <= 0 ? " (GFD then relabels without pause)" : "") +
+                          "; write a unit, e.g. 60s",
+                      mark);
+    return;
   }
-  reporter_.error(path, expected, mark);
+  if (s.kind != ScalarKind::String) {
+    reporter_.error(path, expected, mark);
+    return;
+  }
+  if (s.text == "infinite") {
+    if (context_.plugin_version.at_least(0, 19)) return;
+    reporter_.error(path, "\"infinite\" is accepted from v0.19; device plugin " +
+                              context_.plugin_version.line() + " refuses it",
+                    mark);
+    return;
+  }
+  const GoDuration duration = parse_go_duration(s.text);
+  if (duration.overflow) {
+    reporter_.error(path, describe(node) + " is beyond the longest Go duration (2562047h47m16.854775807s)", mark);
+  } else if (!duration.nanoseconds) {
+    reporter_.error(path,
+                    "must be a Go duration such as 60s or 1m30s" +
+                        std::string(context_.plugin_version.at_least(0, 19) ? " (or infinite)" : "") +
+                        ", got " + describe(node),
+                    mark);
+  } else if (*duration.nanoseconds <= 0) {
+    reporter_.warning(path, describe(node) + " is not positive: GFD relabels without pause", mark);
+  } else {
+    note_unusual(node, path, mark);
+  }
 }
 
 void SchemaChecker::check_version(const YAML::Node& node, const std::string& path,
@@ -362,15 +451,16 @@ void SchemaChecker::check_version(const YAML::Node& node, const std::string& pat
     reporter_.error(path, "must be a string, got " + describe(node), mark);
     return;
   }
-  const std::string& version = node.Scalar();
-  if (version.empty() || version == "v1") return;
+  const Scalar s = resolve(node);  // the consumers turn any scalar into a string here
+  const std::string version = s.kind == ScalarKind::String ? s.text : node.Scalar();
+  if (version.empty() || version == "v1") return note_unusual(node, path, mark);
   reporter_.error(path, "unknown version: " + readable(version), mark);
 }
 
 }  // namespace
 
-void check_schema(const YAML::Node& root, Reporter& reporter) {
-  SchemaChecker(reporter).check(root, root_schema(), "", root.Mark());
+void check_schema(const YAML::Node& root, const ValidationContext& context, Reporter& reporter) {
+  SchemaChecker(context, reporter).check(root, root_schema(), Where{"", "", root.Mark()});
 }
 
 }  // namespace cpo::deviceplugin::detail

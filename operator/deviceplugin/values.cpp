@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -14,80 +15,7 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-bool is_decimal_int(std::string_view s) {
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_digit(c)) return false;
-  }
-  return true;
-}
-
-// YAML 1.1 numbers other than decimal integers: floats, .inf/.nan, 0x/0o/0b forms,
-// and digits with '_' separators.
-bool is_other_number(std::string_view s) {
-  static constexpr std::array<std::string_view, 9> specials = {
-      ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
-  for (auto special : specials) {
-    if (s == special || (s.size() > 1 && s[0] == '+' && s.substr(1) == special)) return true;
-  }
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
-    for (char c : s.substr(2)) {
-      if (!is_hex(c) && c != '_') return false;
-    }
-    return true;
-  }
-  bool digits = false;
-  std::size_t i = 0;
-  auto take_digits = [&] {
-    for (; i < s.size() && (is_digit(s[i]) || s[i] == '_'); ++i) {
-      if (is_digit(s[i])) digits = true;
-    }
-  };
-  take_digits();
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    take_digits();
-  }
-  if (!digits) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    if (i == s.size()) return false;
-    while (i < s.size() && is_digit(s[i])) ++i;
-  }
-  return i == s.size();
-}
-
-bool is_one_of(std::string_view s, std::initializer_list<std::string_view> words) {
-  for (auto word : words) {
-    if (s == word) return true;
-  }
-  return false;
-}
-
 }  // namespace
-
-bool has_explicit_tag(const YAML::Node& node) {
-  const std::string& tag = node.Tag();
-  return !tag.empty() && tag != "?" && tag != "!";
-}
-
-ScalarKind classify(const YAML::Node& node) {
-  if (node.IsNull()) return ScalarKind::Null;
-  if (has_explicit_tag(node)) return ScalarKind::Tagged;
-  if (node.Tag() == "!") return ScalarKind::String;  // quoted or block scalar
-  const std::string& s = node.Scalar();
-  if (is_one_of(s, {"true", "True", "TRUE", "false", "False", "FALSE"})) return ScalarKind::Bool;
-  if (is_one_of(s, {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
-                    "off", "Off", "OFF"})) {
-    return ScalarKind::Yaml11Bool;
-  }
-  if (is_decimal_int(s)) return ScalarKind::Int;
-  if (is_other_number(s)) return ScalarKind::Float;
-  return ScalarKind::String;
-}
 
 namespace {
 
@@ -166,7 +94,8 @@ std::string describe(const YAML::Node& node) {
   if (node.IsNull()) return "null";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
-  switch (classify(node)) {
+  if (has_explicit_tag(node)) return quote(node.Tag()) + " " + quote(node.Scalar());
+  switch (resolve(node).kind) {
     case ScalarKind::Bool:
     case ScalarKind::Int:
     case ScalarKind::Float:
@@ -174,76 +103,114 @@ std::string describe(const YAML::Node& node) {
     case ScalarKind::String:
       if (node.Tag() == "!") return "the string " + quote(node.Scalar());
       return quote(node.Scalar());
-    case ScalarKind::Tagged:
-      return quote(node.Tag()) + " " + quote(node.Scalar());
     default:
       return quote(node.Scalar());
   }
-}
-
-std::optional<bool> as_bool(const YAML::Node& node) {
-  if (!node.IsScalar() || classify(node) != ScalarKind::Bool) return std::nullopt;
-  return node.Scalar()[0] == 't' || node.Scalar()[0] == 'T';
-}
-
-std::optional<int> as_int(const YAML::Node& node, bool* out_of_range) {
-  if (out_of_range != nullptr) *out_of_range = false;
-  if (!node.IsScalar() || classify(node) != ScalarKind::Int) return std::nullopt;
-  std::string_view s = node.Scalar();
-  if (s.front() == '+') s.remove_prefix(1);
-  int value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) {
-    if (out_of_range != nullptr) *out_of_range = true;
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<std::string> as_string(const YAML::Node& node) {
-  if (!node.IsScalar() || classify(node) != ScalarKind::String) return std::nullopt;
-  return node.Scalar();
 }
 
 YAML::Mark value_mark(const YAML::Node& value, const YAML::Mark& key_mark) {
   return value.IsNull() ? key_mark : value.Mark();
 }
 
-DurationCheck check_go_duration(std::string_view s) {
+namespace {
+
+constexpr std::uint64_t kDurationLimit = std::uint64_t{1} << 63;
+
+// The leading digits of `s` (Go's leadingInt): false on overflow.
+bool leading_int(std::string_view& s, std::uint64_t& value) {
+  value = 0;
+  std::size_t i = 0;
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    if (value > kDurationLimit / 10) return false;
+    value = value * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    if (value > kDurationLimit) return false;
+  }
+  s.remove_prefix(i);
+  return true;
+}
+
+// The digits after a '.' (Go's leadingFraction): digits past the precision are dropped.
+void leading_fraction(std::string_view& s, std::uint64_t& value, double& scale) {
+  value = 0;
+  scale = 1;
+  bool overflow = false;
+  std::size_t i = 0;
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    if (overflow) continue;
+    if (value > (kDurationLimit - 1) / 10) {
+      overflow = true;
+      continue;
+    }
+    const std::uint64_t next = value * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    if (next > kDurationLimit) {
+      overflow = true;
+      continue;
+    }
+    value = next;
+    scale *= 10;
+  }
+  s.remove_prefix(i);
+}
+
+std::uint64_t unit_nanoseconds(std::string_view unit) {
+  if (unit == "ns") return 1;
+  if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1000;
+  if (unit == "ms") return 1000 * 1000;
+  if (unit == "s") return 1000 * 1000 * 1000;
+  if (unit == "m") return 60ULL * 1000 * 1000 * 1000;
+  if (unit == "h") return 3600ULL * 1000 * 1000 * 1000;
+  return 0;
+}
+
+}  // namespace
+
+GoDuration parse_go_duration(std::string_view s) {
+  GoDuration out;
   bool negative = false;
   if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
     negative = s.front() == '-';
     s.remove_prefix(1);
   }
-  if (s == "0") return DurationCheck::Ok;
-  if (s.empty()) return DurationCheck::Invalid;
-  bool nonzero = false;
-  while (!s.empty()) {
-    std::size_t i = 0;
-    bool digits = false;
-    auto take_digits = [&] {
-      for (; i < s.size() && is_digit(s[i]); ++i) {
-        digits = true;
-        nonzero = nonzero || s[i] != '0';
-      }
-    };
-    take_digits();
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      take_digits();
-    }
-    if (!digits) return DurationCheck::Invalid;
-    s.remove_prefix(i);
-    static constexpr std::array<std::string_view, 8> units = {"ns", "us", "\xC2\xB5s", "\xCE\xBCs",
-                                                              "ms", "s",  "m",         "h"};
-    std::size_t unit_len = 0;
-    for (auto unit : units) {
-      if (s.substr(0, unit.size()) == unit && unit.size() > unit_len) unit_len = unit.size();
-    }
-    if (unit_len == 0) return DurationCheck::Invalid;
-    s.remove_prefix(unit_len);
+  if (s == "0") {
+    out.nanoseconds = 0;
+    return out;
   }
-  return negative && nonzero ? DurationCheck::Negative : DurationCheck::Ok;
+  if (s.empty()) return out;
+  std::uint64_t total = 0;
+  while (!s.empty()) {
+    if (!(s[0] == '.' || is_digit(s[0]))) return out;
+    const std::size_t before = s.size();
+    std::uint64_t value = 0;
+    if (!leading_int(s, value)) return out.overflow = true, out;
+    const bool pre = before != s.size();
+    std::uint64_t fraction = 0;
+    double scale = 1;
+    bool post = false;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      const std::size_t at = s.size();
+      leading_fraction(s, fraction, scale);
+      post = at != s.size();
+    }
+    if (!pre && !post) return out;
+    std::size_t i = 0;
+    while (i < s.size() && s[i] != '.' && !is_digit(s[i])) ++i;
+    const std::uint64_t unit = unit_nanoseconds(s.substr(0, i));
+    if (unit == 0) return out;  // a missing or unknown unit
+    s.remove_prefix(i);
+    if (value > kDurationLimit / unit) return out.overflow = true, out;
+    value *= unit;
+    if (fraction > 0) {
+      value += static_cast<std::uint64_t>(static_cast<double>(fraction) *
+                                          (static_cast<double>(unit) / scale));
+      if (value > kDurationLimit) return out.overflow = true, out;
+    }
+    total += value;
+    if (total > kDurationLimit) return out.overflow = true, out;
+  }
+  if (!negative && total > kDurationLimit - 1) return out.overflow = true, out;
+  out.nanoseconds = negative ? static_cast<std::int64_t>(0 - total) : static_cast<std::int64_t>(total);
+  return out;
 }
 
 bool is_dns1123_subdomain(std::string_view s) {
@@ -335,9 +302,9 @@ void check_devices(const YAML::Node& node, const std::string& path, const YAML::
   if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
-      const ScalarKind kind = item.IsScalar() ? classify(item) : ScalarKind::Null;
-      const bool ok = (kind == ScalarKind::Int && is_unsigned(item.Scalar())) ||
-                      (kind == ScalarKind::String && is_device_ref(item.Scalar()));
+      const Scalar scalar = item.IsScalar() ? resolve(item) : Scalar{};
+      const bool ok = (scalar.integer && *scalar.integer >= 0) ||
+                      (scalar.kind == ScalarKind::String && is_device_ref(scalar.text));
       if (!ok) {
         reporter.error(index_path(path, i),
                        "not a GPU index, MIG index (GPU:MIG) or GPU/MIG UUID: " + describe(item),

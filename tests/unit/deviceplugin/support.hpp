@@ -22,18 +22,34 @@ inline std::vector<std::string> lines(const std::vector<Problem>& problems) {
   return out;
 }
 
+// The environment a row is validated in.
+enum class Env {
+  Bare,      // the device plugin as NVIDIA ships it: no consumer variable set
+  Operator,  // what the operator's DaemonSets set (operand_env.hpp)
+};
+
 // One table row: a document under key "cfg" and the exact problem lines expected.
 struct DocumentCase {
   std::string name;
   std::string text;
   std::vector<std::string> expected;
   std::optional<std::string> mig_strategy_override = std::nullopt;
+  Env env = Env::Operator;
+  PluginVersion version = kNewestPluginVersion;
+  UnknownKeys unknown_keys = UnknownKeys::Refuse;
 };
 
-inline std::vector<std::string> validate_lines(const DocumentCase& c) {
+inline ValidationContext context_of(const DocumentCase& c) {
   ValidationContext context;
   context.mig_strategy_override = c.mig_strategy_override;
-  return lines(validate_document("cfg", c.text, context).problems);
+  if (c.env == Env::Bare) context.plugin_env.clear();
+  context.plugin_version = c.version;
+  context.unknown_keys = c.unknown_keys;
+  return context;
+}
+
+inline std::vector<std::string> validate_lines(const DocumentCase& c) {
+  return lines(validate_document("cfg", c.text, context_of(c)).problems);
 }
 
 }  // namespace cpo::deviceplugin::test
