@@ -15,9 +15,12 @@
 // Contract: no I/O, no global state, thread-safe; the same inputs give the same
 // problems in the same order. A domain of its own (target cpo_deviceplugin): it
 // depends on yaml-cpp and knows nothing of the operator, so the `validate`
-// subcommand links it alone. Passes, one file each: prescan.cpp (the raw text),
-// parse.cpp (one YAML document), schema.cpp (keys and types), rules.cpp (ranges
-// and cross-field rules), values.cpp (scalar formats); config.cpp joins them.
+// subcommand links it alone. Passes: prescan.cpp (the raw text), parse.cpp (one YAML
+// document, aliases bounded), schema.cpp with schema_table.cpp (keys and types, per
+// release), rules.cpp and resources_rules.cpp (ranges and cross-field rules);
+// scalars.cpp, mapping.cpp and values.cpp read values, keys and formats as the
+// consumers do; config.cpp joins them. version.hpp names releases, operand_env.hpp
+// the variables the operator sets.
 #pragma once
 
 #include <cstddef>
