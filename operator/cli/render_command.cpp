@@ -11,6 +11,7 @@
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
 #include "clusterpolicy/yaml_json.hpp"
+#include "deviceplugin/config.hpp"
 
 namespace cpo::cli {
 
@@ -66,14 +67,14 @@ int render_command(const std::vector<std::string>& args) {
           return 1;
         }
         auto data = clusterpolicy::configmap_data(cm);
-        clusterpolicy::ValidationContext context;
+        deviceplugin::ValidationContext context;
         context.mig_strategy_override = spec.mig_strategy;
         std::optional<std::string> default_key;
         if (!spec.device_plugin.config_default.empty()) default_key = spec.device_plugin.config_default;
-        auto result = clusterpolicy::validate_configmap(data, default_key, {}, context, spec.device_plugin.config_name);
+        auto result = deviceplugin::validate_configmap(data, default_key, {}, context, spec.device_plugin.config_name);
         for (const auto& problem : result.problems) {
-          std::cerr << (problem.severity == clusterpolicy::Severity::Error ? "error: " : "warning: ")
-                    << clusterpolicy::format(problem) << "\n";
+          std::cerr << (problem.severity == deviceplugin::Severity::Error ? "error: " : "warning: ")
+                    << deviceplugin::format(problem) << "\n";
         }
         if (!result.ok()) {
           std::cerr << config_map_file << ": invalid; the operator would keep the consumers on their last good snapshot\n";

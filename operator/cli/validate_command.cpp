@@ -8,7 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
-#include "clusterpolicy/devicepluginconfig.hpp"
+#include "deviceplugin/config.hpp"
 
 namespace cpo::cli {
 
@@ -29,15 +29,20 @@ int validate_command(const std::vector<std::string>& args) {
   std::string file;
   std::string default_key;
   std::string mig_strategy;
+  std::string plugin_version = deviceplugin::kNewestPluginVersion.str();
   FlagSet flags("validate");
   flags.add_string("filename", &file, "the ConfigMap manifest to check (- for standard input); also -f", "FILE");
   flags.add_string("f", &file, "same as --filename", "FILE");
   flags.add_string("default", &default_key, "the key spec.devicePlugin.config.default names", "KEY");
   flags.add_string("mig-strategy", &mig_strategy, "spec.mig.strategy (none, single, mixed); beats flags.migStrategy",
                    "STRATEGY");
+  flags.add_string("device-plugin-version", &plugin_version,
+                   "the device-plugin release the ClusterPolicy deploys, v0.17.0 ... v0.20.x (default: the newest)",
+                   "VERSION");
   auto positional = flags.parse(args);
   if (flags.help_requested()) {
-    std::cout << "Usage: clusterpolicy-operator validate -f configmap.yaml [--default KEY] [--mig-strategy S]\n\n"
+    std::cout << "Usage: clusterpolicy-operator validate -f configmap.yaml [--default KEY] [--mig-strategy S]\n"
+                 "         [--device-plugin-version VERSION]\n\n"
                  "Checks every key of a device-plugin config ConfigMap as the operator does before rolling it out.\n"
                  "Exit 0 when valid; 1 with one line per problem (key: path: message) on standard output.\n"
                  "Warnings go to standard error.\n\nFlags:\n"
@@ -48,6 +53,11 @@ int validate_command(const std::vector<std::string>& args) {
   if (file.empty()) throw UsageError("validate needs -f FILE");
   if (!mig_strategy.empty() && mig_strategy != "none" && mig_strategy != "single" && mig_strategy != "mixed") {
     throw UsageError("--mig-strategy: \"" + mig_strategy + "\" is not one of none, single, mixed");
+  }
+  const auto version = deviceplugin::parse_plugin_version(plugin_version);
+  if (!version || !deviceplugin::is_supported(*version)) {
+    throw UsageError("--device-plugin-version: \"" + plugin_version +
+                     "\" is not a release from v0.17.0 to v0.20.x (e.g. v0.19.1)");
   }
 
   std::map<std::string, std::string> data;
@@ -70,16 +80,17 @@ int validate_command(const std::vector<std::string>& args) {
     return 1;
   }
 
-  clusterpolicy::ValidationContext context;
+  deviceplugin::ValidationContext context;
   if (!mig_strategy.empty()) context.mig_strategy_override = mig_strategy;
+  context.plugin_version = *version;
   std::optional<std::string> default_opt;
   if (!default_key.empty()) default_opt = default_key;
-  auto result = clusterpolicy::validate_configmap(data, default_opt, {}, context, name);
+  auto result = deviceplugin::validate_configmap(data, default_opt, {}, context, name);
   for (const auto& problem : result.problems) {
-    if (problem.severity == clusterpolicy::Severity::Warning) {
-      std::cerr << "warning: " << clusterpolicy::format(problem) << "\n";
+    if (problem.severity == deviceplugin::Severity::Warning) {
+      std::cerr << "warning: " << deviceplugin::format(problem) << "\n";
     } else {
-      std::cout << clusterpolicy::format(problem) << "\n";
+      std::cout << deviceplugin::format(problem) << "\n";
     }
   }
   return result.ok() ? 0 : 1;

@@ -174,7 +174,7 @@ ConfigDecision decide_config(const ConfigInputs& in) {
   } else {
     // Nodes selecting keys that never existed are mislabelled: report, do not block.
     const std::set<std::string> applied_keys = keys_of(in, in.record.applied_hash);
-    std::vector<NodeSelection> checked_nodes;
+    std::vector<deviceplugin::NodeSelection> checked_nodes;
     for (const auto& node : in.nodes) {
       if (!node.selected_key.empty() && !in.source_data->count(node.selected_key) &&
           !applied_keys.count(node.selected_key)) {
@@ -187,9 +187,9 @@ ConfigDecision decide_config(const ConfigInputs& in) {
 
     std::optional<std::string> default_key;
     if (!in.default_key.empty()) default_key = in.default_key;
-    ValidationContext context;
+    deviceplugin::ValidationContext context;
     context.mig_strategy_override = in.mig_strategy;
-    auto result = validate_configmap(*in.source_data, default_key, checked_nodes, context, in.source_name);
+    auto result = deviceplugin::validate_configmap(*in.source_data, default_key, checked_nodes, context, in.source_name);
     d.problems = result.problems;
     d.hash = config_hash({*in.source_data, in.default_key, in.mig_strategy});
     if (!result.ok()) {
@@ -197,8 +197,8 @@ ConfigDecision decide_config(const ConfigInputs& in) {
       d.source = last_good_source(in);
       std::size_t errors = 0;
       for (const auto& p : d.problems) {
-        if (p.severity != Severity::Error) continue;
-        if (errors++ == 0) problem_text = format(p);
+        if (p.severity != deviceplugin::Severity::Error) continue;
+        if (errors++ == 0) problem_text = deviceplugin::format(p);
       }
       problem_text = " is invalid (" + std::to_string(errors) + (errors == 1 ? " problem" : " problems") +
                      ", first: " + problem_text + ")";
@@ -258,7 +258,7 @@ ConfigDecision decide_config(const ConfigInputs& in) {
 nlohmann::json config_status(const ConfigInputs& in, const ConfigDecision& d) {
   nlohmann::json errors = nlohmann::json::array();
   nlohmann::json warnings = nlohmann::json::array();
-  for (const auto& p : d.problems) (p.severity == Severity::Error ? errors : warnings).push_back(format(p));
+  for (const auto& p : d.problems) (p.severity == deviceplugin::Severity::Error ? errors : warnings).push_back(deviceplugin::format(p));
   nlohmann::json consumers = nlohmann::json::object();
   for (const auto& c : in.consumers) {
     // In effect: what the pods run — the template's config once its rollout is

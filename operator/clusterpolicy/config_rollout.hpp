@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clusterpolicy/devicepluginconfig.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/snapshot.hpp"
+#include "deviceplugin/config.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -53,7 +53,7 @@ struct ConfigInputs {
   std::string default_key;   // spec.devicePlugin.config.default
   std::string mig_strategy = "none";  // spec.mig.strategy: the consumers' MIG_STRATEGY
   std::optional<std::map<std::string, std::string>> source_data;  // std::nullopt = ConfigMap missing
-  std::vector<NodeSelection> nodes;
+  std::vector<deviceplugin::NodeSelection> nodes;
   // The snapshots this ClusterPolicy owns, of any source (config.name may have
   // changed). The keys of the one last rolled out matter: a node selecting a key
   // that vanished from the ConfigMap makes the edit invalid; a node selecting a
@@ -82,7 +82,7 @@ struct ConfigDecision {
   std::optional<ConfigSource> source;       // what the consumers mount (unset = no config wiring)
   bool create_snapshot = false;             // the snapshot of `source` must be created first
   std::string hash;                         // hash of the user's ConfigMap ("" when missing)
-  std::vector<Problem> problems;            // errors and warnings of the validation
+  std::vector<deviceplugin::Problem> problems;            // errors and warnings of the validation
   std::string message;                      // one paragraph for status and events
   RolloutRecord record;                     // to persist in status.config
   std::optional<std::chrono::seconds> check_again_in;  // rollout deadline still running

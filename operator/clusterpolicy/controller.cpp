@@ -216,7 +216,7 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
 
   for (const auto& node : c.nodes->store().list()) {
     const auto& labels = (*node)["metadata"]["labels"];
-    NodeSelection selection;
+    deviceplugin::NodeSelection selection;
     selection.node = (*node)["metadata"]["name"];
     selection.selected_key = labels.value(kConfigNodeLabel, "");
     selection.compute_major = label_int(labels, "nvidia.com/gpu.compute.major");
