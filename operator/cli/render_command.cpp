@@ -20,8 +20,8 @@ int render_command(const std::vector<std::string>& args) {
   std::string config_map_file;
   std::string ns = "gpu-operator";
   std::string device_plugin_image = std::getenv("DEVICE_PLUGIN_IMAGE") ? std::getenv("DEVICE_PLUGIN_IMAGE")
-                                                                       : "nvcr.io/nvidia/k8s-device-plugin:v0.17.1";
-  std::string gfd_image = std::getenv("GFD_IMAGE") ? std::getenv("GFD_IMAGE") : "nvcr.io/nvidia/k8s-device-plugin:v0.17.1";
+                                                                       : clusterpolicy::kDefaultOperandImage;
+  std::string gfd_image = std::getenv("GFD_IMAGE") ? std::getenv("GFD_IMAGE") : clusterpolicy::kDefaultOperandImage;
   bool runtime_class = true;
   FlagSet flags("render");
   flags.add_string("filename", &file, "the ClusterPolicy manifest (- for standard input); also -f", "FILE");

@@ -44,8 +44,8 @@ int run_command(const std::vector<std::string>& args) {
   std::string metrics_address = ":8080";
   std::string log_format = "text";
   std::string log_level = "info";
-  std::string device_plugin_image = env_or("DEVICE_PLUGIN_IMAGE", "nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
-  std::string gfd_image = env_or("GFD_IMAGE", "nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
+  std::string device_plugin_image = env_or("DEVICE_PLUGIN_IMAGE", clusterpolicy::kDefaultOperandImage);
+  std::string gfd_image = env_or("GFD_IMAGE", clusterpolicy::kDefaultOperandImage);
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds rollout_deadline{600};
 

@@ -30,6 +30,7 @@ int validate_command(const std::vector<std::string>& args) {
   std::string default_key;
   std::string mig_strategy;
   std::string plugin_version = deviceplugin::kNewestPluginVersion.str();
+  std::string unknown_keys = "refuse";
   FlagSet flags("validate");
   flags.add_string("filename", &file, "the ConfigMap manifest to check (- for standard input); also -f", "FILE");
   flags.add_string("f", &file, "same as --filename", "FILE");
@@ -39,10 +40,14 @@ int validate_command(const std::vector<std::string>& args) {
   flags.add_string("device-plugin-version", &plugin_version,
                    "the device-plugin release the ClusterPolicy deploys, v0.17.0 ... v0.20.x (default: the newest)",
                    "VERSION");
+  flags.add_string("unknown-keys", &unknown_keys,
+                   "refuse or warn: keys the plugin ignores (the ClusterPolicy annotation "
+                   "clusterpolicy-operator.dev/unknown-config-keys)",
+                   "MODE");
   auto positional = flags.parse(args);
   if (flags.help_requested()) {
     std::cout << "Usage: clusterpolicy-operator validate -f configmap.yaml [--default KEY] [--mig-strategy S]\n"
-                 "         [--device-plugin-version VERSION]\n\n"
+                 "         [--device-plugin-version VERSION] [--unknown-keys refuse|warn]\n\n"
                  "Checks every key of a device-plugin config ConfigMap as the operator does before rolling it out.\n"
                  "Exit 0 when valid; 1 with one line per problem (key: path: message) on standard output.\n"
                  "Warnings go to standard error.\n\nFlags:\n"
@@ -53,6 +58,9 @@ int validate_command(const std::vector<std::string>& args) {
   if (file.empty()) throw UsageError("validate needs -f FILE");
   if (!mig_strategy.empty() && mig_strategy != "none" && mig_strategy != "single" && mig_strategy != "mixed") {
     throw UsageError("--mig-strategy: \"" + mig_strategy + "\" is not one of none, single, mixed");
+  }
+  if (unknown_keys != "refuse" && unknown_keys != "warn") {
+    throw UsageError("--unknown-keys: \"" + unknown_keys + "\" is not one of refuse, warn");
   }
   const auto version = deviceplugin::parse_plugin_version(plugin_version);
   if (!version || !deviceplugin::is_supported(*version)) {
@@ -83,6 +91,7 @@ int validate_command(const std::vector<std::string>& args) {
   deviceplugin::ValidationContext context;
   if (!mig_strategy.empty()) context.mig_strategy_override = mig_strategy;
   context.plugin_version = *version;
+  if (unknown_keys == "warn") context.unknown_keys = deviceplugin::UnknownKeys::Warn;
   std::optional<std::string> default_opt;
   if (!default_key.empty()) default_opt = default_key;
   auto result = deviceplugin::validate_configmap(data, default_opt, {}, context, name);

@@ -32,6 +32,10 @@ struct ControllerOptions {
 };
 
 inline constexpr const char* kRolloutDeadlineAnnotation = "nvidia.com/rollout-deadline";
+// "warn": keys of the device-plugin config that the deployed plugin ignores are warned
+// about instead of refused (a ConfigMap shared by several plugin releases). Default
+// and any other value: "refuse".
+inline constexpr const char* kUnknownConfigKeysAnnotation = "clusterpolicy-operator.dev/unknown-config-keys";
 
 class ClusterPolicyController {
  public:
@@ -45,6 +49,7 @@ class ClusterPolicyController {
   struct Caches;
 
  private:
+  void set_plugin_context(const nlohmann::json& policy, const ClusterPolicySpec& spec, ConfigInputs& in) const;
   ConfigInputs gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
                                     std::chrono::system_clock::time_point now) const;
   void report_config(const nlohmann::json& policy, const ConfigInputs& in, const ConfigDecision& decision,
