@@ -10,7 +10,8 @@
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+// project(VERSION) of CMakeLists.txt, passed in by operator/CMakeLists.txt.
+constexpr const char* kVersion = CPO_VERSION;
 
 void usage(std::ostream& out) {
   out << "Usage: clusterpolicy-operator [COMMAND] [flags]\n\n"
