@@ -8,7 +8,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake nlohmann-json3-dev libyaml-cpp-dev libssl-dev libboost-dev \
+      build-essential cmake pkg-config nlohmann-json3-dev libyaml-cpp-dev libyaml-dev libssl-dev libboost-dev \
       libspdlog-dev libfmt-dev prometheus-cpp-dev catch2 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -23,7 +23,7 @@ LABEL org.opencontainers.image.title="clusterpolicy-operator" \
       org.opencontainers.image.description="Reconciles NVIDIA ClusterPolicy into the device-plugin, MPS control-daemon and GPU Feature Discovery DaemonSets"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libyaml-cpp0.7 libssl3 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 ca-certificates \
+      libyaml-cpp0.7 libyaml-0-2 libssl3 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/operator/clusterpolicy-operator /usr/local/bin/clusterpolicy-operator
 # Fail the build if a shared library the binary needs is missing from this stage.

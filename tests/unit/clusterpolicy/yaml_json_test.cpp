@@ -116,7 +116,8 @@ TEST_CASE("texts JSON cannot represent are errors with a location", "[yaml_json]
       {"unknown tag", "a: !secret x\n", "unsupported YAML tag !secret (line 1, column 4)"},
       {"bad !!int", "a: !!int ten\n", "!!int value \"ten\" is not an integer (line 1, column 4)"},
       {"two documents", "a: 1\n---\nb: 2\n", "expected one YAML document, found 2"},
-      {"syntax", "a: [1, 2\n", "end of sequence flow not found (line 2, column 1)"},
+      {"syntax", "a: [1, 2\n",
+       "invalid YAML: did not find expected ',' or ']' while parsing a flow sequence (line 2, column 1)"},
   };
   for (const ErrorCase& c : cases) {
     DYNAMIC_SECTION(c.name) {
