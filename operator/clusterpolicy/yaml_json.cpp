@@ -52,11 +52,41 @@ bool reads_as_non_string(std::string_view s) {
   });
 }
 
+constexpr char kHex[] = "0123456789abcdef";
+
+// The escape of the code point starting at s[i] when YAML cannot carry it raw in a
+// scalar: the C1 controls (U+0080-U+009F), the line breaks NEL, LS and PS, the
+// byte-order mark and U+FFFE/U+FFFF. `length` is set to its bytes. Empty otherwise.
+std::string unicode_escape(std::string_view s, std::size_t i, std::size_t* length) {
+  auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  if (at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) {
+    *length = 2;
+    if (at(1) == 0x85) return "\\N";
+    return std::string("\\x") + kHex[at(1) >> 4] + kHex[at(1) & 0x0f];
+  }
+  *length = 3;
+  if (at(0) == 0xE2 && at(1) == 0x80 && at(2) == 0xA8) return "\\L";
+  if (at(0) == 0xE2 && at(1) == 0x80 && at(2) == 0xA9) return "\\P";
+  if (at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF) return "\\uFEFF";
+  if (at(0) == 0xEF && at(1) == 0xBF && at(2) == 0xBE) return "\\uFFFE";
+  if (at(0) == 0xEF && at(1) == 0xBF && at(2) == 0xBF) return "\\uFFFF";
+  *length = 0;
+  return {};
+}
+
+bool has_unicode_to_escape(std::string_view s) {
+  std::size_t length = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!unicode_escape(s, i, &length).empty()) return true;
+  }
+  return false;
+}
+
 bool has_control_character(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
-  });
+  }) || has_unicode_to_escape(s);
 }
 
 bool needs_quotes(std::string_view s) {
@@ -73,10 +103,11 @@ bool needs_quotes(std::string_view s) {
 }
 
 std::string double_quoted(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     auto u = static_cast<unsigned char>(c);
+    std::size_t length = 0;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -89,6 +120,9 @@ std::string double_quoted(std::string_view s) {
           out += "\\x";
           out += kHex[u >> 4];
           out += kHex[u & 0x0f];
+        } else if (std::string escape = unicode_escape(s, i, &length); !escape.empty()) {
+          out += escape;
+          i += length - 1;
         } else {
           out += c;
         }
@@ -117,10 +151,10 @@ std::vector<std::string_view> split_lines(std::string_view s) {
 }
 
 // A multi-line string reads back unchanged from a literal block scalar unless it has
-// control characters, trailing blanks on a line, or a first line that starts with a blank
+// control characters (or code points unicode_escape escapes), trailing blanks on a line, or a first line that starts with a blank
 // (which would set the block's indentation).
 bool fits_literal_block(std::string_view s) {
-  if (s.find('\n') == std::string_view::npos) return false;
+  if (s.find('\n') == std::string_view::npos || has_unicode_to_escape(s)) return false;
   if (std::all_of(s.begin(), s.end(), [](char c) { return c == '\n'; })) return false;
   bool first_content_line = true;
   for (std::string_view line : split_lines(s)) {

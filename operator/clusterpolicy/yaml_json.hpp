@@ -10,7 +10,9 @@
 // nlohmann::json, insertion order for nlohmann::ordered_json. A string is quoted exactly
 // when it would otherwise read back as something else under YAML 1.2 or YAML 1.1 (so
 // "true", "yes", "1", "0x10", "" and ": x" are quoted); multi-line strings become
-// literal block scalars (`|`, `|-`, `|+`).
+// literal block scalars (`|`, `|-`, `|+`). Control characters and the code points YAML
+// cannot carry raw (C1 controls, NEL, LS, PS, the BOM, U+FFFE/U+FFFF) are escaped in
+// double quotes, so whatever is written reads back equal.
 #pragma once
 
 #include <string>

@@ -209,6 +209,31 @@ TEST_CASE("strings are quoted exactly when they would read back as something els
   }
 }
 
+// Found by fuzzing: a string holding a C1 control character (read from "\x80") was
+// written as it is, and no YAML parser reads that back. Code points YAML cannot carry
+// raw are escaped; the ones it reads as line breaks, too.
+TEST_CASE("non-printable and line-breaking code points are escaped", "[yaml_json]") {
+  const std::vector<QuoteCase> cases = {
+      {"\r\u0080" "8", "\"\\r\\x808\""},
+      {"c1 \u009f", "\"c1 \\x9f\""},
+      {"next\u0085line", "\"next\\Nline\""},
+      {"line\u2028sep", "\"line\\Lsep\""},
+      {"para\u2029sep", "\"para\\Psep\""},
+      {"\ufeffbom", "\"\\uFEFFbom\""},
+      {"non\uffffchar", "\"non\\uFFFFchar\""},
+      {"multi\nline \u0080\n", "\"multi\\nline \\x80\\n\""},
+      {"caf\u00e9 \u2603", "caf\u00e9 \u2603"},  // printable: as it is
+  };
+  for (const QuoteCase& c : cases) {
+    DYNAMIC_SECTION(json(c.value).dump()) {
+      const json object = {{"v", c.value}, {c.value, 1}};
+      const std::string yaml = json_to_yaml(json{{"v", c.value}});
+      CHECK(yaml == "v: " + c.written + "\n");
+      CHECK(yaml_to_json(json_to_yaml(object)) == object);  // values and keys read back
+    }
+  }
+}
+
 TEST_CASE("keys are quoted by the same rule", "[yaml_json]") {
   const json object = {{"true", 1}, {"nvidia.com/gpu", 2}, {"", 3}, {"a: b", 4}};
   const std::string yaml = json_to_yaml(object);
