@@ -326,7 +326,7 @@ TEST_CASE("Operator: a wrong-typed field is a terminal InvalidSpec with one Even
   }, std::chrono::seconds(30)));
 
   const std::string expected = "spec.devicePlugin: expected an object, got string \"" + std::string(56, 'a') + "...\"";
-  json ready;
+  json ready = json::object();
   INFO("operator log:\n" << env.op->log_tail());
   REQUIRE(testing::eventually([&] {
     auto p = env.policy();
