@@ -8,6 +8,8 @@
 
 #include <map>
 #include <optional>
+#include <type_traits>
+#include <unordered_set>
 #include <utility>
 
 #include "util/yaml_scalar.hpp"
@@ -90,6 +92,18 @@ std::string_view c_text(const yaml_char_t* text) {
   return text == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(text));
 }
 
+// Adds a member known to be new, without a search (ordered_json's own insertion
+// searches linearly: quadratic for large mappings).
+template <class J>
+void append(J& object, std::string key, J value) {
+  auto& members = object.template get_ref<typename J::object_t&>();
+  if constexpr (std::is_same_v<J, nlohmann::ordered_json>) {
+    members.emplace_back(std::move(key), std::move(value));
+  } else {
+    members.emplace(std::move(key), std::move(value));
+  }
+}
+
 template <class J>
 class Builder {
  public:
@@ -124,6 +138,7 @@ class Builder {
     yaml_mark_t mark{};
     std::size_t nodes = 1;
     std::optional<std::string> key;  // a mapping's key waiting for its value
+    std::unordered_set<std::string> keys;  // a mapping's keys so far
   };
 
   void on_event(const yaml_event_t& e);
@@ -179,7 +194,7 @@ void Builder<J>::open(J value, const yaml_char_t* anchor, const yaml_char_t* tag
     throw error_at("YAML nesting deeper than " + std::to_string(limits_.max_depth) + " levels",
                    e.start_mark);
   }
-  open_.push_back(Open{std::move(value), std::string(c_text(anchor)), e.start_mark, 1, std::nullopt});
+  open_.push_back(Open{std::move(value), std::string(c_text(anchor)), e.start_mark, 1, std::nullopt, {}});
 }
 
 template <class J>
@@ -252,12 +267,12 @@ void Builder<J>::place(Node node) {
   } else if (!parent.key) {
     if (!node.key_text) throw error_at("a mapping key must be a scalar, not a collection", node.mark);
     if (node.value.is_null()) throw error_at("a mapping key must not be null", node.mark);
-    if (parent.value.contains(*node.key_text)) {
+    if (!parent.keys.insert(*node.key_text).second) {
       throw error_at("duplicate key \"" + excerpt(*node.key_text, 0, 80) + "\"", node.mark);
     }
     parent.key = std::move(node.key_text);
   } else {
-    parent.value[*parent.key] = std::move(node.value);
+    append(parent.value, std::move(*parent.key), std::move(node.value));
     parent.key.reset();
   }
 }

@@ -42,6 +42,7 @@ struct YamlLimits {
   std::size_t max_depth = 128;                   // collections inside collections
   std::size_t max_documents = 1000;
   std::size_t max_alias_nodes = 100000;  // nodes that all aliases together add
+  // (anchored values, which are kept as copies, may hold ten times that)
 };
 
 // Every document of the text, in order (none for an empty text or only comments; a
