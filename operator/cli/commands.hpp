@@ -11,7 +11,8 @@ int run_command(const std::vector<std::string>& args);
 int render_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 
-// Reads a whole file ("-" = standard input). Throws std::runtime_error naming the file.
+// Reads a whole file ("-" = standard input), at most 4 MiB (util::read_file). Throws
+// util::FileReadError naming the file.
 std::string read_input(const std::string& path);
 
 }  // namespace cpo::cli

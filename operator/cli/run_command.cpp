@@ -1,6 +1,6 @@
 // `clusterpolicy-operator run`: the controller process.
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +12,7 @@
 #include "runtime/event_recorder.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/manager.hpp"
+#include "util/file_read.hpp"
 
 namespace cpo::cli {
 
@@ -26,9 +27,12 @@ std::string env_or(const char* name, const std::string& fallback) {
 
 std::string resolve_namespace(const std::string& flag) {
   if (!flag.empty()) return flag;
-  std::ifstream in(kInClusterNamespaceFile);
-  std::string ns;
-  if (in && std::getline(in, ns) && !ns.empty()) return ns;
+  std::error_code ec;
+  if (std::filesystem::exists(kInClusterNamespaceFile, ec)) {
+    const std::string text = util::read_file(kInClusterNamespaceFile, "in-cluster namespace");
+    const std::string ns = text.substr(0, text.find('\n'));
+    if (!ns.empty()) return ns;
+  }
   return env_or("OPERATOR_NAMESPACE", "");
 }
 

@@ -1,29 +1,33 @@
 // `clusterpolicy-operator validate`: the config validator the operator runs on
 // every ConfigMap edit, offline, for CI pipelines.
-#include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "clusterpolicy/snapshot.hpp"
+#include "clusterpolicy/yaml_json.hpp"
 #include "deviceplugin/config.hpp"
+#include "util/file_read.hpp"
 
 namespace cpo::cli {
 
 std::string read_input(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream out;
-    out << std::cin.rdbuf();
-    return out.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return path == "-" ? util::read_stdin("") : util::read_file(path, "");
 }
+
+namespace {
+
+// The key of the first data value that is not a string (kubectl refuses such a manifest).
+const std::string* first_non_string_data(const nlohmann::json& manifest) {
+  auto data = manifest.find("data");
+  if (data == manifest.end() || !data->is_object()) return nullptr;
+  for (auto it = data->begin(); it != data->end(); ++it) {
+    if (!it->is_string()) return &it.key();
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 int validate_command(const std::vector<std::string>& args) {
   std::string file;
@@ -71,19 +75,20 @@ int validate_command(const std::vector<std::string>& args) {
   std::map<std::string, std::string> data;
   std::string name;
   try {
-    YAML::Node manifest = YAML::Load(read_input(file));
-    if (!manifest.IsMap() || !manifest["kind"] || manifest["kind"].as<std::string>() != "ConfigMap") {
+    const nlohmann::json manifest = clusterpolicy::yaml_to_json(read_input(file));
+    if (!manifest.is_object() || manifest.value("kind", nlohmann::json()) != "ConfigMap") {
       std::cout << file << ": not a ConfigMap manifest (kind: ConfigMap)\n";
       return 1;
     }
-    if (manifest["metadata"] && manifest["metadata"]["name"]) name = manifest["metadata"]["name"].as<std::string>();
-    if (manifest["data"] && manifest["data"].IsMap()) {
-      for (const auto& entry : manifest["data"]) data[entry.first.as<std::string>()] = entry.second.as<std::string>();
+    if (const auto* bad = first_non_string_data(manifest)) {
+      std::cout << file << ": data." << *bad << ": a ConfigMap's data values are strings\n";
+      return 1;
     }
-  } catch (const YAML::Exception& e) {
-    std::cout << file << ": " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {  // unreadable file
+    data = clusterpolicy::configmap_data(manifest);
+    if (auto meta = manifest.find("metadata"); meta != manifest.end() && meta->is_object()) {
+      if (auto n = meta->find("name"); n != meta->end() && n->is_string()) name = n->get<std::string>();
+    }
+  } catch (const std::exception& e) {  // unreadable file, invalid YAML
     std::cout << file << ": " << e.what() << "\n";
     return 1;
   }

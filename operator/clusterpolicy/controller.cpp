@@ -533,7 +533,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     spdlog::debug("reconcile: rendered at {:.1f} ms", elapsed_ms());
   } catch (const SpecError& e) {
     status_in.failure = Failure{"InvalidSpec", e.what()};
-    if (status_in.previous.value("conditions", nlohmann::json::array()).dump().find(e.what()) == std::string::npos) {
+    if (!reports_failure(status_in.previous, *status_in.failure)) {
       events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
     }
     write_status(active, compute_status(status_in));

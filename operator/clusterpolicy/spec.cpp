@@ -12,6 +12,19 @@ namespace {
 
 using json = nlohmann::json;
 
+// As a JSON string, for a message: malformed UTF-8 becomes U+FFFD, so this never throws.
+std::string quoted(const std::string& text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// At most `limit` bytes of `text`, cut before a UTF-8 sequence, never inside one.
+std::string shortened(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t cut = limit - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 std::string describe(const json& value) {
   switch (value.type()) {
     case json::value_t::null: return "null";
@@ -19,11 +32,7 @@ std::string describe(const json& value) {
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
     case json::value_t::number_float: return "number " + value.dump();
-    case json::value_t::string: {
-      std::string text = value.get<std::string>();
-      if (text.size() > 60) text = text.substr(0, 57) + "...";
-      return "string " + json(text).dump();
-    }
+    case json::value_t::string: return "string " + quoted(shortened(value.get<std::string>(), 60));
     case json::value_t::array: return "an array";
     case json::value_t::object: return "an object";
     default: return "an unsupported value";
@@ -36,7 +45,7 @@ std::string child(const std::string& path, const std::string& key) {
   bool simple = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
   });
-  return simple ? path + "." + key : path + "[" + json(key).dump() + "]";
+  return simple ? path + "." + key : path + "[" + quoted(key) + "]";
 }
 
 std::string item(const std::string& path, std::size_t index) {

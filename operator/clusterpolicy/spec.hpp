@@ -80,7 +80,9 @@ struct ClusterPolicySpec {
   std::string mig_strategy = kDefaultMigStrategy;  // none | single | mixed
 };
 
-// `spec` is the CR's .spec (null is read as {}). Throws SpecError naming the path.
+// `spec` is the CR's .spec (null is read as {}). Whatever the value, the only exception
+// is SpecError naming the path and what was expected; its message is valid UTF-8 (a
+// value is shown shortened on a character boundary, malformed UTF-8 as U+FFFD).
 // Image fields are checked here for enabled components (a partial triple is an error).
 ClusterPolicySpec parse_spec(const nlohmann::json& spec);
 

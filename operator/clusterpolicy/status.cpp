@@ -1,5 +1,6 @@
 #include "clusterpolicy/status.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace cpo::clusterpolicy {
@@ -111,6 +112,15 @@ nlohmann::json compute_status(const StatusInputs& in) {
   status["conditions"] = conditions(ready, reason, message, in.generation, in.previous, now);
   for (auto it = in.extra.begin(); it != in.extra.end(); ++it) status[it.key()] = *it;
   return status;
+}
+
+bool reports_failure(const nlohmann::json& status, const Failure& failure) {
+  auto list = status.find("conditions");
+  if (list == status.end() || !list->is_array()) return false;
+  return std::any_of(list->begin(), list->end(), [&](const nlohmann::json& c) {
+    return c.is_object() && c.value("type", "") == "Ready" && c.value("status", "") == "False" &&
+           c.value("reason", "") == failure.reason && c.value("message", "") == failure.message;
+  });
 }
 
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,

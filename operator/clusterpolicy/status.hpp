@@ -56,6 +56,10 @@ struct StatusInputs {
 
 nlohmann::json compute_status(const StatusInputs& in);
 
+// Whether `status` already reports `failure`: its Ready condition is False with the
+// same reason and message. A failure that is already reported gets no new Event.
+bool reports_failure(const nlohmann::json& status, const Failure& failure);
+
 // The status of a ClusterPolicy that is not the active one.
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
                               const nlohmann::json& previous, std::chrono::system_clock::time_point now);

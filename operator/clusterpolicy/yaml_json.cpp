@@ -1,234 +1,32 @@
 #include "clusterpolicy/yaml_json.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <limits>
-#include <optional>
 #include <stdexcept>
+
+#include "util/yaml_read.hpp"
 
 namespace cpo::clusterpolicy {
 
 namespace {
 
-std::string with_location(const std::string& message, int line, int column) {
-  if (line <= 0) return message;
-  return message + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
-}
-
-YamlError error_at(const std::string& message, const YAML::Mark& mark) {
-  if (mark.is_null()) return YamlError(message, 0, 0);
-  return YamlError(message, mark.line + 1, mark.column + 1);
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading
-// ---------------------------------------------------------------------------------------
-
-constexpr std::string_view kTagStr = "tag:yaml.org,2002:str";
-constexpr std::string_view kTagInt = "tag:yaml.org,2002:int";
-constexpr std::string_view kTagFloat = "tag:yaml.org,2002:float";
-constexpr std::string_view kTagBool = "tag:yaml.org,2002:bool";
-constexpr std::string_view kTagNull = "tag:yaml.org,2002:null";
-constexpr std::string_view kTagMap = "tag:yaml.org,2002:map";
-constexpr std::string_view kTagSeq = "tag:yaml.org,2002:seq";
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool all_digits(std::string_view s, int base) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [base](char c) {
-    if (base == 8) return c >= '0' && c <= '7';
-    if (base == 16) return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    return is_digit(c);
-  });
-}
-
-std::optional<bool> parse_bool(std::string_view s) {
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  return std::nullopt;
-}
-
-// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? plus the .inf/.nan spellings.
-std::optional<double> parse_float(std::string_view s) {
-  std::string_view body = s;
-  bool negative = false;
-  if (!body.empty() && (body.front() == '-' || body.front() == '+')) {
-    negative = body.front() == '-';
-    body.remove_prefix(1);
-  }
-  if (body == ".inf" || body == ".Inf" || body == ".INF") {
-    return negative ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity();
-  }
-  if (s == ".nan" || s == ".NaN" || s == ".NAN") return std::numeric_limits<double>::quiet_NaN();
-
-  std::size_t i = 0;
-  std::size_t int_digits = 0;
-  while (i < body.size() && is_digit(body[i])) ++i, ++int_digits;
-  std::size_t frac_digits = 0;
-  if (i < body.size() && body[i] == '.') {
-    ++i;
-    while (i < body.size() && is_digit(body[i])) ++i, ++frac_digits;
-  } else if (int_digits == 0) {
-    return std::nullopt;
-  }
-  if (int_digits == 0 && frac_digits == 0) return std::nullopt;
-  if (i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
-    ++i;
-    if (i < body.size() && (body[i] == '-' || body[i] == '+')) ++i;
-    std::size_t exp_digits = 0;
-    while (i < body.size() && is_digit(body[i])) ++i, ++exp_digits;
-    if (exp_digits == 0) return std::nullopt;
-  }
-  if (i != body.size()) return std::nullopt;
-
-  double value = 0;
-  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
-  if (end != body.data() + body.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) {
-    // Overflow becomes infinity, underflow zero: the value YAML means, as near as a double gets.
-    value = std::strtod(std::string(body).c_str(), nullptr);
-  } else if (ec != std::errc()) {
-    return std::nullopt;
-  }
-  return negative ? -value : value;
-}
-
-// Decimal [-+]?[0-9]+, octal 0o[0-7]+, hexadecimal 0x[0-9a-fA-F]+. An integer too large
-// for 64 bits becomes the nearest double.
 template <class J>
-std::optional<J> parse_int(std::string_view s) {
-  int base = 10;
-  std::string_view digits = s;
-  bool negative = false;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
-    base = s[1] == 'o' ? 8 : 16;
-    digits = s.substr(2);
-  } else if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
-    negative = digits.front() == '-';
-    digits.remove_prefix(1);
-  }
-  if (!all_digits(digits, base)) return std::nullopt;
-
-  std::uint64_t magnitude = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
-  if (ec == std::errc::result_out_of_range) {
-    double value = std::strtod(std::string(digits).c_str(), nullptr);
-    if (base != 10) value = static_cast<double>(std::numeric_limits<std::uint64_t>::max());
-    return J(negative ? -value : value);
-  }
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  constexpr auto kMaxInt = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (!negative) {
-    if (magnitude <= kMaxInt) return J(static_cast<std::int64_t>(magnitude));
-    return J(magnitude);
-  }
-  if (magnitude <= kMaxInt) return J(-static_cast<std::int64_t>(magnitude));
-  if (magnitude == kMaxInt + 1) return J(std::numeric_limits<std::int64_t>::min());
-  return J(-static_cast<double>(magnitude));
-}
-
-template <class J>
-J plain_scalar(const std::string& text) {
-  if (auto b = parse_bool(text)) return J(*b);
-  if (auto i = parse_int<J>(text)) return *i;
-  if (auto f = parse_float(text)) return J(*f);
-  return J(text);
-}
-
-template <class J>
-J scalar(const YAML::Node& node) {
-  const std::string& tag = node.Tag();
-  const std::string& text = node.Scalar();
-  if (tag == "?") return plain_scalar<J>(text);
-  if (tag == "!" || tag == kTagStr) return J(text);
-  if (tag == kTagNull) return J(nullptr);
-  if (tag == kTagBool) {
-    if (auto b = parse_bool(text)) return J(*b);
-    throw error_at("!!bool value \"" + text + "\" is not true or false", node.Mark());
-  }
-  if (tag == kTagInt) {
-    if (auto i = parse_int<J>(text)) return *i;
-    throw error_at("!!int value \"" + text + "\" is not an integer", node.Mark());
-  }
-  if (tag == kTagFloat) {
-    if (auto f = parse_float(text)) return J(*f);
-    if (auto i = parse_int<J>(text)) return J(i->template get<double>());
-    throw error_at("!!float value \"" + text + "\" is not a number", node.Mark());
-  }
-  throw error_at("unsupported YAML tag " + tag, node.Mark());
-}
-
-template <class J>
-J convert(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      // `key: !!str` (an explicitly tagged empty scalar) is the empty string.
-      if (node.Tag() == kTagStr) return J("");
-      return J(nullptr);
-    case YAML::NodeType::Scalar:
-      return scalar<J>(node);
-    case YAML::NodeType::Sequence: {
-      const std::string& tag = node.Tag();
-      if (tag != "?" && tag != "!" && tag != "" && tag != kTagSeq) {
-        throw error_at("unsupported YAML tag " + tag, node.Mark());
-      }
-      J array = J::array();
-      for (const YAML::Node& item : node) array.push_back(convert<J>(item));
-      return array;
-    }
-    case YAML::NodeType::Map: {
-      const std::string& tag = node.Tag();
-      if (tag != "?" && tag != "!" && tag != "" && tag != kTagMap) {
-        throw error_at("unsupported YAML tag " + tag, node.Mark());
-      }
-      J object = J::object();
-      for (const auto& entry : node) {
-        const YAML::Node& key = entry.first;
-        if (!key.IsScalar()) {
-          throw error_at(key.IsNull() ? "a mapping key must not be null"
-                                      : "a mapping key must be a scalar, not a collection",
-                         key.Mark());
-        }
-        const std::string& name = key.Scalar();
-        if (object.contains(name)) throw error_at("duplicate key \"" + name + "\"", key.Mark());
-        object[name] = convert<J>(entry.second);
-      }
-      return object;
-    }
-  }
-  return J(nullptr);
-}
-
-std::vector<YAML::Node> load_all(std::string_view yaml) {
-  try {
-    return YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    throw error_at(e.msg, e.mark);
-  }
-}
-
-template <class J>
-J single_document(std::string_view yaml) {
-  std::vector<YAML::Node> documents = load_all(yaml);
+J single_document(std::vector<J> documents) {
   if (documents.empty()) return J(nullptr);
   if (documents.size() > 1) {
     throw YamlError("expected one YAML document, found " + std::to_string(documents.size()), 0, 0);
   }
-  return convert<J>(documents.front());
+  return std::move(documents.front());
 }
 
 // ---------------------------------------------------------------------------------------
 // Writing
 // ---------------------------------------------------------------------------------------
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -254,11 +52,41 @@ bool reads_as_non_string(std::string_view s) {
   });
 }
 
+constexpr char kHex[] = "0123456789abcdef";
+
+// The escape of the code point starting at s[i] when YAML cannot carry it raw in a
+// scalar: the C1 controls (U+0080-U+009F), the line breaks NEL, LS and PS, the
+// byte-order mark and U+FFFE/U+FFFF. `length` is set to its bytes. Empty otherwise.
+std::string unicode_escape(std::string_view s, std::size_t i, std::size_t* length) {
+  auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  if (at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) {
+    *length = 2;
+    if (at(1) == 0x85) return "\\N";
+    return std::string("\\x") + kHex[at(1) >> 4] + kHex[at(1) & 0x0f];
+  }
+  *length = 3;
+  if (at(0) == 0xE2 && at(1) == 0x80 && at(2) == 0xA8) return "\\L";
+  if (at(0) == 0xE2 && at(1) == 0x80 && at(2) == 0xA9) return "\\P";
+  if (at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF) return "\\uFEFF";
+  if (at(0) == 0xEF && at(1) == 0xBF && at(2) == 0xBE) return "\\uFFFE";
+  if (at(0) == 0xEF && at(1) == 0xBF && at(2) == 0xBF) return "\\uFFFF";
+  *length = 0;
+  return {};
+}
+
+bool has_unicode_to_escape(std::string_view s) {
+  std::size_t length = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!unicode_escape(s, i, &length).empty()) return true;
+  }
+  return false;
+}
+
 bool has_control_character(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
-  });
+  }) || has_unicode_to_escape(s);
 }
 
 bool needs_quotes(std::string_view s) {
@@ -275,10 +103,11 @@ bool needs_quotes(std::string_view s) {
 }
 
 std::string double_quoted(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     auto u = static_cast<unsigned char>(c);
+    std::size_t length = 0;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -291,6 +120,9 @@ std::string double_quoted(std::string_view s) {
           out += "\\x";
           out += kHex[u >> 4];
           out += kHex[u & 0x0f];
+        } else if (std::string escape = unicode_escape(s, i, &length); !escape.empty()) {
+          out += escape;
+          i += length - 1;
         } else {
           out += c;
         }
@@ -319,10 +151,10 @@ std::vector<std::string_view> split_lines(std::string_view s) {
 }
 
 // A multi-line string reads back unchanged from a literal block scalar unless it has
-// control characters, trailing blanks on a line, or a first line that starts with a blank
+// control characters (or code points unicode_escape escapes), trailing blanks on a line, or a first line that starts with a blank
 // (which would set the block's indentation).
 bool fits_literal_block(std::string_view s) {
-  if (s.find('\n') == std::string_view::npos) return false;
+  if (s.find('\n') == std::string_view::npos || has_unicode_to_escape(s)) return false;
   if (std::all_of(s.begin(), s.end(), [](char c) { return c == '\n'; })) return false;
   bool first_content_line = true;
   for (std::string_view line : split_lines(s)) {
@@ -460,22 +292,13 @@ std::string write(const J& value) {
 
 }  // namespace
 
-YamlError::YamlError(const std::string& message, int line, int column)
-    : std::runtime_error(with_location(message, line, column)), line_(line), column_(column) {}
-
-nlohmann::json yaml_to_json(std::string_view yaml) {
-  return single_document<nlohmann::json>(yaml);
-}
+nlohmann::json yaml_to_json(std::string_view yaml) { return single_document(util::read_yaml(yaml)); }
 
 nlohmann::ordered_json yaml_to_ordered_json(std::string_view yaml) {
-  return single_document<nlohmann::ordered_json>(yaml);
+  return single_document(util::read_yaml_ordered(yaml));
 }
 
-std::vector<nlohmann::json> yaml_documents_to_json(std::string_view yaml) {
-  std::vector<nlohmann::json> out;
-  for (const YAML::Node& document : load_all(yaml)) out.push_back(convert<nlohmann::json>(document));
-  return out;
-}
+std::vector<nlohmann::json> yaml_documents_to_json(std::string_view yaml) { return util::read_yaml(yaml); }
 
 std::string json_to_yaml(const nlohmann::json& value) { return write(value); }
 

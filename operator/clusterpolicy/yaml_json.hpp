@@ -1,39 +1,32 @@
 // YAML text <-> nlohmann::json.
 //
-// Reading follows the YAML 1.2 core schema: a plain (unquoted) scalar becomes null, a
-// boolean, an integer or a float when it spells one (`~`, `true`, `4`, `0x1f`, `1.5`,
-// `.inf`), anything quoted or written as a block scalar stays a string (`"4"` is the
-// string "4"). The explicit tags !!str, !!int, !!float, !!bool and !!null are honoured.
-// Duplicate keys, non-scalar keys and other tags are errors.
+// Reading is util::read_yaml's (util/yaml_read.hpp): the YAML 1.2 core schema for
+// scalars (`4` is a number, `"4"` a string), duplicate keys, non-scalar keys and
+// unknown tags are errors, and hostile texts (alias bombs, deep nesting, endless
+// documents, huge texts) are refused within limits. It throws YamlError only.
 //
 // Writing produces block-style YAML in the layout kubectl prints (sequences under a key
 // are not indented further), keys in the object's iteration order: sorted for
 // nlohmann::json, insertion order for nlohmann::ordered_json. A string is quoted exactly
 // when it would otherwise read back as something else under YAML 1.2 or YAML 1.1 (so
 // "true", "yes", "1", "0x10", "" and ": x" are quoted); multi-line strings become
-// literal block scalars (`|`, `|-`, `|+`).
+// literal block scalars (`|`, `|-`, `|+`). Control characters and the code points YAML
+// cannot carry raw (C1 controls, NEL, LS, PS, the BOM, U+FFFE/U+FFFF) are escaped in
+// double quotes, so whatever is written reads back equal.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "util/yaml_read.hpp"
+
 namespace cpo::clusterpolicy {
 
-// A YAML text that cannot be represented as JSON. what() includes the location when known.
-class YamlError : public std::runtime_error {
- public:
-  YamlError(const std::string& message, int line, int column);
-  int line() const { return line_; }      // 1-based; 0 = unknown
-  int column() const { return column_; }  // 1-based; 0 = unknown
-
- private:
-  int line_;
-  int column_;
-};
+// A YAML text that cannot be read as JSON. what() includes the location when known.
+using util::YamlError;
 
 // Exactly one document (an empty text or one with only comments gives null).
 // More than one document is an error.

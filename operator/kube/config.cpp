@@ -1,25 +1,28 @@
 #include "kube/config.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
-#include <yaml-cpp/yaml.h>
+
+#include "util/file_read.hpp"
+#include "util/yaml_read.hpp"
 
 namespace cpo::kube {
 
 namespace fs = std::filesystem;
+using json = nlohmann::json;
 
 namespace {
 
 std::string read_file(const fs::path& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + what + " " + path.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  try {
+    return util::read_file(path, what);
+  } catch (const util::FileReadError& e) {
+    throw ConfigError(e.what());
+  }
 }
 
 std::string trim(std::string text) {
@@ -30,25 +33,37 @@ std::string trim(std::string text) {
 }
 
 // Finds the entry named `name` in a kubeconfig list such as `clusters`.
-YAML::Node find_named(const YAML::Node& list, const std::string& name, const std::string& field,
-                      const std::string& where) {
-  if (list && list.IsSequence()) {
-    for (const auto& entry : list) {
-      if (entry["name"] && entry["name"].as<std::string>() == name) {
-        if (!entry[field] || !entry[field].IsMap()) {
+const json& find_named(const json& root, const char* list_key, const std::string& name, const std::string& field,
+                       const std::string& where) {
+  auto list = root.find(list_key);
+  if (list != root.end() && list->is_array()) {
+    for (const json& entry : *list) {
+      auto entry_name = entry.is_object() ? entry.find("name") : entry.end();
+      if (entry.is_object() && entry_name != entry.end() && *entry_name == name) {
+        auto value = entry.find(field);
+        if (value == entry.end() || !value->is_object()) {
           throw ConfigError(where + ": entry \"" + name + "\" has no \"" + field + "\" map");
         }
-        return entry[field];
+        return *value;
       }
     }
   }
   throw ConfigError(where + ": no " + field + " named \"" + name + "\"");
 }
 
-std::string scalar(const YAML::Node& map, const char* key) {
-  const YAML::Node node = map[key];
-  if (!node || node.IsNull()) return {};
-  return node.as<std::string>();
+// A string field; absent or null is empty. `owner` names the map for messages.
+std::string scalar(const json& map, const char* key, const std::string& owner) {
+  auto it = map.find(key);
+  if (it == map.end() || it->is_null()) return {};
+  if (!it->is_string()) throw ConfigError(owner + ": " + key + " must be a string");
+  return it->get<std::string>();
+}
+
+bool boolean(const json& map, const char* key, const std::string& owner) {
+  auto it = map.find(key);
+  if (it == map.end() || it->is_null()) return false;
+  if (!it->is_boolean()) throw ConfigError(owner + ": " + key + " must be true or false");
+  return it->get<bool>();
 }
 
 fs::path resolve(const fs::path& base_dir, const std::string& path) {
@@ -57,13 +72,42 @@ fs::path resolve(const fs::path& base_dir, const std::string& path) {
 }
 
 // Reads `<key>-data` (base64) or `<key>` (a file path).
-std::string data_or_file(const YAML::Node& map, const std::string& key, const fs::path& base_dir,
-                         const std::string& where) {
-  std::string data = scalar(map, (key + "-data").c_str());
-  if (!data.empty()) return base64_decode(data, where + " " + key + "-data");
-  std::string file = scalar(map, key.c_str());
-  if (!file.empty()) return read_file(resolve(base_dir, file), where + " " + key);
+std::string data_or_file(const json& map, const std::string& key, const KubeconfigSource& source,
+                         const std::string& owner) {
+  std::string data = scalar(map, (key + "-data").c_str(), owner);
+  if (!data.empty()) return base64_decode(data, source.where + " " + key + "-data");
+  std::string file = scalar(map, key.c_str(), owner);
+  if (!file.empty()) return source.read_file(resolve(source.base_dir, file), source.where + " " + key);
   return {};
+}
+
+void read_user(const json& user, const std::string& user_name, const KubeconfigSource& source,
+               ClusterConfig& config) {
+  const std::string owner = source.where + ": user \"" + user_name + "\"";
+  config.client_cert_pem = data_or_file(user, "client-certificate", source, owner);
+  config.client_key_pem = data_or_file(user, "client-key", source, owner);
+  if (config.client_cert_pem.empty() != config.client_key_pem.empty()) {
+    throw ConfigError(owner + " needs both a client certificate and a client key");
+  }
+  config.token = scalar(user, "token", owner);
+  std::string token_file = scalar(user, "tokenFile", owner);
+  if (!token_file.empty()) config.token_file = resolve(source.base_dir, token_file).string();
+  auto plugin = [&](const char* key) { return user.contains(key) && !user[key].is_null(); };
+  if ((plugin("exec") || plugin("auth-provider")) && config.token.empty() && config.token_file.empty() &&
+      config.client_cert_pem.empty()) {
+    throw ConfigError(owner + " uses an exec or auth-provider plugin, which this client does not run; "
+                      "use a token, tokenFile or client certificate");
+  }
+}
+
+json parse_yaml(std::string_view text, const std::string& where) {
+  try {
+    std::vector<json> documents = util::read_yaml(text);
+    if (documents.size() > 1) throw ConfigError(where + ": holds more than one YAML document");
+    return documents.empty() ? json(nullptr) : std::move(documents.front());
+  } catch (const util::YamlError& e) {
+    throw ConfigError(where + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -122,60 +166,39 @@ void set_server(ClusterConfig& config, const std::string& server) {
 ClusterConfig load_kubeconfig(const fs::path& path, const std::string& context) {
   const std::string where = "kubeconfig " + path.string();
   if (!fs::exists(path)) throw ConfigError(where + " does not exist");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(where + ": " + e.what());
-  }
-  if (!root.IsMap()) throw ConfigError(where + ": not a kubeconfig (expected a YAML mapping)");
+  KubeconfigSource source;
+  source.where = where;
+  source.base_dir = fs::absolute(path).parent_path();
+  source.read_file = [](const fs::path& file, const std::string& what) { return read_file(file, what); };
+  return parse_kubeconfig(read_file(path, "kubeconfig"), source, context);
+}
 
-  try {
-    std::string context_name = context.empty() ? scalar(root, "current-context") : context;
-    if (context_name.empty()) {
-      throw ConfigError(where + ": no current-context set and no context given");
-    }
-    YAML::Node ctx = find_named(root["contexts"], context_name, "context", where);
-    std::string cluster_name = scalar(ctx, "cluster");
-    std::string user_name = scalar(ctx, "user");
-    if (cluster_name.empty()) throw ConfigError(where + ": context \"" + context_name + "\" names no cluster");
-    YAML::Node cluster = find_named(root["clusters"], cluster_name, "cluster", where);
-    const fs::path base_dir = fs::absolute(path).parent_path();
+ClusterConfig parse_kubeconfig(std::string_view text, const KubeconfigSource& source, const std::string& context) {
+  const std::string& where = source.where;
+  const json root = parse_yaml(text, where);
+  if (!root.is_object()) throw ConfigError(where + ": not a kubeconfig (expected a YAML mapping)");
 
-    ClusterConfig config;
-    config.source = where + " (context " + context_name + ")";
-    std::string server = scalar(cluster, "server");
-    if (server.empty()) throw ConfigError(where + ": cluster \"" + cluster_name + "\" has no server");
-    set_server(config, server);
-    config.ca_pem = data_or_file(cluster, "certificate-authority", base_dir, where);
-    config.insecure_skip_tls_verify = cluster["insecure-skip-tls-verify"] &&
-                                      cluster["insecure-skip-tls-verify"].as<bool>();
-    config.tls_server_name = scalar(cluster, "tls-server-name");
-    config.ns = scalar(ctx, "namespace");
+  std::string context_name = context.empty() ? scalar(root, "current-context", where) : context;
+  if (context_name.empty()) throw ConfigError(where + ": no current-context set and no context given");
+  const json& ctx = find_named(root, "contexts", context_name, "context", where);
+  const std::string ctx_owner = where + ": context \"" + context_name + "\"";
+  std::string cluster_name = scalar(ctx, "cluster", ctx_owner);
+  std::string user_name = scalar(ctx, "user", ctx_owner);
+  if (cluster_name.empty()) throw ConfigError(ctx_owner + " names no cluster");
+  const json& cluster = find_named(root, "clusters", cluster_name, "cluster", where);
+  const std::string cluster_owner = where + ": cluster \"" + cluster_name + "\"";
 
-    if (!user_name.empty()) {
-      YAML::Node user = find_named(root["users"], user_name, "user", where);
-      config.client_cert_pem = data_or_file(user, "client-certificate", base_dir, where);
-      config.client_key_pem = data_or_file(user, "client-key", base_dir, where);
-      if (config.client_cert_pem.empty() != config.client_key_pem.empty()) {
-        throw ConfigError(where + ": user \"" + user_name +
-                          "\" needs both a client certificate and a client key");
-      }
-      config.token = scalar(user, "token");
-      std::string token_file = scalar(user, "tokenFile");
-      if (!token_file.empty()) config.token_file = resolve(base_dir, token_file).string();
-      if (user["exec"] || user["auth-provider"]) {
-        if (config.token.empty() && config.token_file.empty() && config.client_cert_pem.empty()) {
-          throw ConfigError(where + ": user \"" + user_name +
-                            "\" uses an exec or auth-provider plugin, which this client does not run; "
-                            "use a token, tokenFile or client certificate");
-        }
-      }
-    }
-    return config;
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(where + ": " + e.what());
-  }
+  ClusterConfig config;
+  config.source = where + " (context " + context_name + ")";
+  std::string server = scalar(cluster, "server", cluster_owner);
+  if (server.empty()) throw ConfigError(cluster_owner + " has no server");
+  set_server(config, server);
+  config.ca_pem = data_or_file(cluster, "certificate-authority", source, cluster_owner);
+  config.insecure_skip_tls_verify = boolean(cluster, "insecure-skip-tls-verify", cluster_owner);
+  config.tls_server_name = scalar(cluster, "tls-server-name", cluster_owner);
+  config.ns = scalar(ctx, "namespace", ctx_owner);
+  if (!user_name.empty()) read_user(find_named(root, "users", user_name, "user", where), user_name, source, config);
+  return config;
 }
 
 ClusterConfig load_in_cluster(const fs::path& sa_dir) {

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cpo::kube {
 
@@ -39,8 +41,21 @@ struct ClusterConfig {
 };
 
 // Reads a kubeconfig file. `context` empty = the file's current-context. Paths
-// inside the file are relative to the file's folder.
+// inside the file are relative to the file's folder. Every file is read through
+// util::read_file, so each is bounded (4 MiB); the YAML through util::read_yaml.
 ClusterConfig load_kubeconfig(const std::filesystem::path& path, const std::string& context = {});
+
+// Where a kubeconfig text came from: `where` starts every message ("kubeconfig /x"),
+// files it names are resolved against `base_dir` and read with `read_file`.
+struct KubeconfigSource {
+  std::string where;
+  std::filesystem::path base_dir;
+  std::function<std::string(const std::filesystem::path&, const std::string& what)> read_file;
+};
+
+// The parsing half of load_kubeconfig. Throws ConfigError only.
+ClusterConfig parse_kubeconfig(std::string_view text, const KubeconfigSource& source,
+                               const std::string& context = {});
 
 // Reads the in-cluster configuration: KUBERNETES_SERVICE_HOST/PORT and the
 // service-account token, CA and namespace under `sa_dir`.

@@ -4,6 +4,8 @@
 // ClusterPolicy and runs its own operator process.
 #include <catch2/catch.hpp>
 
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "kube/client.hpp"
@@ -286,4 +288,79 @@ TEST_CASE("Operator: a field the render stops declaring is removed from the Daem
   // The status says why.
   CHECK(testing::eventually([&] { return env.policy()["status"].dump().find("RuntimeClass") != std::string::npos; },
                             std::chrono::seconds(10)));
+}
+
+namespace {
+
+// The sum of controller_runtime_reconcile_total of the clusterpolicy controller.
+double reconciles(const testing::OperatorProcess& op) {
+  static const std::regex line(R"re(^controller_runtime_reconcile_total\{([^}]*)\} ([0-9.e+]+)$)re");
+  std::istringstream in(op.get(op.metrics_port(), "/metrics"));
+  double total = 0;
+  std::string row;
+  while (std::getline(in, row)) {
+    std::smatch m;
+    if (std::regex_match(row, m, line) && m[1].str().find("controller=\"clusterpolicy\"") != std::string::npos) {
+      total += std::stod(m[2]);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+// Typed CRD fields keep wrong types out, but a ClusterPolicy stored under a looser
+// schema (NVIDIA's own CRD keeps unknown fields, or an object from before a schema
+// change) reaches the operator as it is. A wrong type is then a terminal error
+// until the ClusterPolicy changes: named in the status, one Warning Event, no retries.
+TEST_CASE("Operator: a wrong-typed field is a terminal InvalidSpec with one Event and no retry loop",
+          "[operator][integration]") {
+  Environment env;
+  env.run(R"(patch crd clusterpolicies.nvidia.com --type json -p '[{"op": "replace", "path": "/spec/versions/0/schema/openAPIV3Schema/properties/spec", "value": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}]')");
+  const std::string value = std::string(56, 'a') + "\u00e9bcd";  // cut inside the é at 57 bytes
+  const std::string manifest = "apiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata: {name: cluster-policy}\n"
+                               "spec:\n  devicePlugin: \"" + value + "\"\n";
+  // The apiserver takes the looser schema a moment after the patch.
+  REQUIRE(testing::eventually([&] {
+    return env.cluster.kubectl("apply -f - <<'EOF'\n" + manifest + "EOF").exit_code == 0;
+  }, std::chrono::seconds(30)));
+
+  const std::string expected = "spec.devicePlugin: expected an object, got string \"" + std::string(56, 'a') + "...\"";
+  json ready = json::object();
+  INFO("operator log:\n" << env.op->log_tail());
+  REQUIRE(testing::eventually([&] {
+    auto p = env.policy();
+    for (const auto& c : p.value("status", json::object()).value("conditions", json::array())) {
+      if (c.value("type", "") == "Ready") ready = c;
+    }
+    return ready.value("reason", "") == "InvalidSpec";
+  }, std::chrono::seconds(30)));
+  CHECK(ready["status"] == "False");
+  CHECK(ready["message"] == expected);
+  CHECK(env.policy()["status"]["state"] == "notReady");
+
+  // Settled: over 10 seconds no reconcile, no write, no failed reconcile.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::vector<std::string> writes = {"POST", "PUT", "PATCH", "DELETE"};
+  const double reconciles_before = reconciles(*env.op);
+  const double writes_before = env.op->requests(writes);
+  REQUIRE(reconciles_before > 0);
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  CHECK(reconciles(*env.op) == reconciles_before);
+  CHECK(env.op->requests(writes) == writes_before);
+  CHECK_FALSE(env.daemonset(kDevicePlugin).has_value());
+
+  // Exactly one Warning Event, seen once.
+  const std::string uid = env.policy()["metadata"]["uid"];
+  auto events = json::parse(env.cluster.kubectl(
+      "get events -n default -o json --field-selector involvedObject.uid=" + uid + ",reason=InvalidSpec").output);
+  REQUIRE(events["items"].size() == 1);
+  CHECK(events["items"][0]["type"] == "Warning");
+  CHECK(events["items"][0]["message"] == expected);
+  CHECK(events["items"][0].value("count", 1) == 1);
+
+  // A fix is a change of the ClusterPolicy: reconciled at once.
+  env.run(R"(patch clusterpolicies.nvidia.com cluster-policy --type merge -p '{"spec": {"devicePlugin": {}}}')");
+  env.wait_daemonset(kDevicePlugin);
+  env.run("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml"));
 }

@@ -245,6 +245,48 @@ TEST_CASE("invalid specs fail with the path and a precise message", "[spec]") {
   }
 }
 
+// Found by fuzzing: a long non-ASCII value was cut inside a UTF-8 sequence, and the
+// message then threw nlohmann's type_error.316 instead of a SpecError.
+TEST_CASE("a wrong-typed long non-ASCII value gives a SpecError cut on a character boundary", "[spec]") {
+  const std::string value = std::string(56, 'a') + "\u00e9" + "bcd";  // 61 bytes: the cut falls inside the é
+  const std::string shown = "string \"" + std::string(56, 'a') + "...\"";
+  const std::vector<ErrorCase> cases = {
+      {"spec", "\"" + value + "\"", "spec: expected an object, got " + shown},
+      {"devicePlugin", "devicePlugin: \"" + value + "\"", "spec.devicePlugin: expected an object, got " + shown},
+      {"a label", "daemonsets: {labels: {team: [\"" + value + "\"]}}",
+       "spec.daemonsets.labels.team: expected a string, got an array"},
+      {"mps root", "devicePlugin: {mps: {root: \"" + value + "\"}}",
+       "spec.devicePlugin.mps.root: expected an absolute path, got " + shown},
+  };
+  for (const ErrorCase& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      try {
+        (void)parse_yaml(c.spec_yaml);
+        FAIL("no error for " << c.spec_yaml);
+      } catch (const SpecError& e) {
+        CHECK(std::string(e.what()) == c.message);
+      }
+    }
+  }
+}
+
+TEST_CASE("malformed UTF-8 in a value or a key still gives a SpecError naming the field", "[spec]") {
+  // Not from YAML (the reader refuses malformed UTF-8), but a JSON value built elsewhere.
+  json bad_value = {{"devicePlugin", std::string("ab\xff\xfe")}};
+  CHECK_THROWS_WITH(parse_spec(bad_value), "spec.devicePlugin: expected an object, got string \"ab\xef\xbf\xbd\xef\xbf\xbd\"");
+  json bad_key = {{"daemonsets", {{"labels", {{std::string("k\xff/x"), 1}}}}}};
+  CHECK_THROWS_WITH(parse_spec(bad_key),
+                    "spec.daemonsets.labels[\"k\xef\xbf\xbd/x\"]: expected a string, got number 1");
+  json long_bad = {{"gfd", std::string(70, '\xff')}};
+  try {
+    (void)parse_spec(long_bad);
+    FAIL("no error");
+  } catch (const SpecError& e) {
+    CHECK(e.path == "spec.gfd");
+    CHECK_NOTHROW(json(std::string(e.what())).dump());  // the message is valid UTF-8
+  }
+}
+
 TEST_CASE("a disabled component's image fields are not checked", "[spec]") {
   CHECK_NOTHROW(parse_yaml("gfd: {enabled: false, version: v1}"));
   CHECK_THROWS_AS(parse_yaml("gfd: {enabled: false, env: {}}"), SpecError);  // types still are

@@ -101,3 +101,19 @@ TEST_CASE("An ignored ClusterPolicy names the active one", "[status]") {
   CHECK(s["conditions"][1]["status"] == "True");
   CHECK(s["conditions"][1]["message"].get<std::string>().find("\"cluster-policy\" is active") != std::string::npos);
 }
+
+// The controller records an InvalidSpec Event only when the status does not say it yet:
+// a message with quotes (a string value) must still be recognised, or every reconcile
+// would repeat the Event.
+TEST_CASE("A failure already in the status is recognised, quotes and all", "[status]") {
+  StatusInputs in;
+  in.now = kT0;
+  const Failure invalid{"InvalidSpec", "spec.devicePlugin: expected an object, got string \"on\""};
+  CHECK_FALSE(reports_failure(json::object(), invalid));
+  CHECK_FALSE(reports_failure(compute_status(in), invalid));  // a status without that failure
+  in.failure = invalid;
+  const json failed = compute_status(in);
+  CHECK(reports_failure(failed, invalid));
+  CHECK_FALSE(reports_failure(failed, Failure{"InvalidSpec", "spec.gfd: expected an object, got string \"on\""}));
+  CHECK_FALSE(reports_failure(failed, Failure{"RenderFailed", invalid.message}));
+}

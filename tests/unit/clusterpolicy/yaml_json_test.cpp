@@ -116,7 +116,8 @@ TEST_CASE("texts JSON cannot represent are errors with a location", "[yaml_json]
       {"unknown tag", "a: !secret x\n", "unsupported YAML tag !secret (line 1, column 4)"},
       {"bad !!int", "a: !!int ten\n", "!!int value \"ten\" is not an integer (line 1, column 4)"},
       {"two documents", "a: 1\n---\nb: 2\n", "expected one YAML document, found 2"},
-      {"syntax", "a: [1, 2\n", "end of sequence flow not found (line 2, column 1)"},
+      {"syntax", "a: [1, 2\n",
+       "invalid YAML: did not find expected ',' or ']' while parsing a flow sequence (line 2, column 1)"},
   };
   for (const ErrorCase& c : cases) {
     DYNAMIC_SECTION(c.name) {
@@ -204,6 +205,31 @@ TEST_CASE("strings are quoted exactly when they would read back as something els
       const std::string yaml = json_to_yaml(object);
       CHECK(yaml == "v: " + c.written + "\n");
       CHECK(yaml_to_json(yaml) == object);  // and it reads back as the same string
+    }
+  }
+}
+
+// Found by fuzzing: a string holding a C1 control character (read from "\x80") was
+// written as it is, and no YAML parser reads that back. Code points YAML cannot carry
+// raw are escaped; the ones it reads as line breaks, too.
+TEST_CASE("non-printable and line-breaking code points are escaped", "[yaml_json]") {
+  const std::vector<QuoteCase> cases = {
+      {"\r\u0080" "8", "\"\\r\\x808\""},
+      {"c1 \u009f", "\"c1 \\x9f\""},
+      {"next\u0085line", "\"next\\Nline\""},
+      {"line\u2028sep", "\"line\\Lsep\""},
+      {"para\u2029sep", "\"para\\Psep\""},
+      {"\ufeffbom", "\"\\uFEFFbom\""},
+      {"non\uffffchar", "\"non\\uFFFFchar\""},
+      {"multi\nline \u0080\n", "\"multi\\nline \\x80\\n\""},
+      {"caf\u00e9 \u2603", "caf\u00e9 \u2603"},  // printable: as it is
+  };
+  for (const QuoteCase& c : cases) {
+    DYNAMIC_SECTION(json(c.value).dump()) {
+      const json object = {{"v", c.value}, {c.value, 1}};
+      const std::string yaml = json_to_yaml(json{{"v", c.value}});
+      CHECK(yaml == "v: " + c.written + "\n");
+      CHECK(yaml_to_json(json_to_yaml(object)) == object);  // values and keys read back
     }
   }
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -199,4 +200,52 @@ TEST_CASE("Default resolution: flag, then KUBECONFIG, then in-cluster, then ~/.k
   CHECK_THROWS_WITH(load_default(), Catch::Contains("no Kubernetes configuration found"));
   dir.write(".kube/config", kTwoContexts);
   CHECK(load_default().token == "admin-token");
+}
+
+// A kubeconfig is often handed over by someone else: every file it names, and the
+// kubeconfig itself, is read with a bound, and hostile YAML gets an error, not a hang.
+TEST_CASE("kubeconfig: files are read with a 4 MiB bound, /dev/zero included", "[config]") {
+  TempDir dir;
+  const std::string limit = "is larger than 4194304 bytes (4 MiB); refusing to read it";
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("ca-zero", R"(current-context: c
+contexts: [{name: c, context: {cluster: x}}]
+clusters: [{name: x, cluster: {server: "https://h", certificate-authority: /dev/zero}}]
+)")), Catch::Contains("certificate-authority /dev/zero " + limit));
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("key-zero", R"(current-context: c
+contexts: [{name: c, context: {cluster: x, user: u}}]
+clusters: [{name: x, cluster: {server: "https://h"}}]
+users: [{name: u, user: {client-certificate-data: Q0VSVA==, client-key: /dev/zero}}]
+)")), Catch::Contains("client-key /dev/zero " + limit));
+  CHECK_THROWS_WITH(load_kubeconfig("/dev/zero"), Catch::Contains("kubeconfig /dev/zero " + limit));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+
+  // A token file that is /dev/zero: the bearer token cannot be had, and says why.
+  ClusterConfig c = load_kubeconfig(dir.write("token-zero", R"(current-context: c
+contexts: [{name: c, context: {cluster: x, user: u}}]
+clusters: [{name: x, cluster: {server: "https://h"}}]
+users: [{name: u, user: {tokenFile: /dev/zero}}]
+)"));
+  BearerToken token(c);
+  CHECK_THROWS_WITH(token.get(), Catch::Contains("token file /dev/zero " + limit));
+}
+
+TEST_CASE("kubeconfig: hostile YAML is refused with the file's name", "[config]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("comma", ",")), Catch::Contains("comma: invalid YAML"));
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("self", "clusters: &a [*a]\n")),
+                    Catch::Contains("an alias refers to the node that contains it"));
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("type", R"(current-context: c
+contexts: [{name: c, context: {cluster: x}}]
+clusters: [{name: x, cluster: {server: [https://h]}}]
+)")), Catch::Contains("cluster \"x\": server must be a string"));
+}
+
+TEST_CASE("In-cluster files are bounded too", "[config]") {
+  TempDir dir;
+  dir.write("sa/token", "t\n");
+  fs::create_symlink("/dev/zero", dir.path / "sa" / "ca.crt");
+  ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+  ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
+  CHECK_THROWS_WITH(load_in_cluster(dir.path / "sa"), Catch::Contains("ca.crt is larger than 4194304 bytes"));
 }
