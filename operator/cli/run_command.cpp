@@ -72,7 +72,7 @@ int run_command(const std::vector<std::string>& args) {
                      "how long a stop waits for reconciles in flight");
   flags.add_duration("rollout-deadline", &rollout_deadline,
                      "a config rollout making no progress this long is rolled back to the previous snapshot; "
-                     "the ClusterPolicy annotation nvidia.com/rollout-deadline overrides it");
+                     "the ClusterPolicy annotation clusterpolicy-operator.dev/rollout-deadline overrides it");
 
   std::vector<std::string> positional;
   runtime::BindAddress health, metrics;

@@ -9,18 +9,17 @@
 #include "clusterpolicy/apply_diff.hpp"
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/node_labels.hpp"
+#include "clusterpolicy/observe.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
 #include "clusterpolicy/status.hpp"
-#include "runtime/duration.hpp"
+#include "clusterpolicy/vocabulary.hpp"
 
 namespace cpo::clusterpolicy {
 
 namespace {
 
 constexpr const char* kReconcileKey = "cluster-policy";
-constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=clusterpolicy-operator";
-constexpr const char* kAppliedDigestAnnotation = "clusterpolicy.nvidia.com/applied-digest";
 
 // Labels the node cache keeps: the operator reads nothing else of a Node.
 bool node_label_kept(const std::string& key) {
@@ -64,18 +63,12 @@ std::optional<int> label_int(const nlohmann::json& labels, const char* key) {
 // The ConfigValid condition that joins Ready and Error while a config is in use.
 nlohmann::json config_condition(const ConfigDecision& decision, const StatusInputs& status) {
   bool valid = decision.outcome == ConfigOutcome::Current || decision.outcome == ConfigOutcome::Rolling;
-  std::string reason = valid ? "Valid" : decision.outcome == ConfigOutcome::Invalid ? "ConfigInvalid"
-                                         : decision.outcome == ConfigOutcome::Missing ? "ConfigMissing"
-                                                                                      : "RolloutFailed";
-  std::string since = rfc3339(status.now);
-  std::string text = valid ? "True" : "False";
-  if (auto list = status.previous.find("conditions"); list != status.previous.end() && list->is_array()) {
-    for (const auto& c : *list) {
-      if (c.value("type", "") == "ConfigValid" && c.value("status", "") == text) since = c.value("lastTransitionTime", since);
-    }
-  }
-  return {{"type", "ConfigValid"}, {"status", text}, {"reason", reason}, {"message", decision.message},
-          {"lastTransitionTime", since}, {"observedGeneration", status.generation}};
+  const char* why = valid ? reason::kValid
+                    : decision.outcome == ConfigOutcome::Invalid ? reason::kConfigInvalid
+                    : decision.outcome == ConfigOutcome::Missing ? reason::kConfigMissing
+                                                                 : reason::kRolloutFailed;
+  return make_condition(condition::kConfigValid, valid, why, decision.message, status.generation, status.previous,
+                        rfc3339(status.now));
 }
 
 // The first few errors and how many more: a status message stays readable and
@@ -197,21 +190,9 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   in.default_key = spec.device_plugin.config_default;
   in.mig_strategy = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
   in.now = now;
-  in.rollout_deadline = options_.rollout_deadline;
-  if (auto annotations = policy["metadata"].find("annotations"); annotations != policy["metadata"].end()) {
-    std::string text = annotations->value(kRolloutDeadlineAnnotation, "");
-    if (!text.empty()) {
-      try {
-        auto deadline = runtime::parse_duration(text);
-        if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
-        in.rollout_deadline = deadline;
-      } catch (const std::exception& e) {
-        in.rollout_deadline_problem = "annotation " + std::string(kRolloutDeadlineAnnotation) + "=\"" + text +
-                                      "\" ignored (" + e.what() + "); the rollout deadline is " +
-                                      std::to_string(in.rollout_deadline.count()) + "s";
-      }
-    }
-  }
+  const auto deadline = rollout_deadline(policy, options_.rollout_deadline);
+  in.rollout_deadline = deadline.value;
+  in.rollout_deadline_problem = deadline.problem;
   if (auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name)) in.source_data = configmap_data(*source);
 
   for (const auto& node : c.nodes->store().list()) {
@@ -219,8 +200,8 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
     deviceplugin::NodeSelection selection;
     selection.node = (*node)["metadata"]["name"];
     selection.selected_key = labels.value(kConfigNodeLabel, "");
-    selection.compute_major = label_int(labels, "nvidia.com/gpu.compute.major");
-    selection.compute_minor = label_int(labels, "nvidia.com/gpu.compute.minor");
+    selection.compute_major = label_int(labels, kComputeMajorLabel);
+    selection.compute_minor = label_int(labels, kComputeMinorLabel);
     if (!selection.selected_key.empty() || selection.compute_major) in.nodes.push_back(std::move(selection));
   }
 
@@ -242,19 +223,7 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   if (spec.device_plugin.enabled) consumers = {kDevicePluginName, kMpsName};
   if (spec.gfd.enabled) consumers.push_back(kGfdName);
   for (const auto& name : consumers) {
-    ConsumerState state;
-    state.name = name;
-    if (auto ds = c.daemonsets->store().get(options_.ns + "/" + name)) {
-      const auto& meta = (*ds)["spec"]["template"].value("metadata", nlohmann::json::object());
-      state.template_hash = meta.value("annotations", nlohmann::json::object()).value(kConfigHashAnnotation, "");
-      auto readiness = operand_readiness(name, ds.get());
-      state.rolled_out = readiness.rolled_out();
-      state.on_delete = readiness.on_delete;
-      state.updated = readiness.updated;
-      state.available = readiness.available;
-      state.desired = readiness.desired;
-    }
-    in.consumers.push_back(std::move(state));
+    in.consumers.push_back(consumer_state(name, c.daemonsets->store().get(options_.ns + "/" + name).get()));
   }
   return in;
 }
@@ -289,41 +258,43 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
     case ConfigOutcome::Invalid: {
       std::string all;
       for (const auto& line : block.value("errors", nlohmann::json::array())) all += "\n" + line.get<std::string>();
-      status.failure = Failure{"ConfigInvalid", decision.message};
+      status.failure = Failure{reason::kConfigInvalid, decision.message};
       if (changed) {
-        events_.record(policy, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
-        if (source) events_.record(*source, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
+        events_.record(policy, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
+        if (source) {
+          events_.record(*source, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
+        }
         if (rejections_) rejections_->Add({{"configmap", in.source_name}}).Increment();
       }
       break;
     }
     case ConfigOutcome::Missing:
-      status.failure = Failure{"ConfigMissing", decision.message};
-      if (changed) events_.record(policy, runtime::EventType::Warning, "ConfigMissing", decision.message);
+      status.failure = Failure{reason::kConfigMissing, decision.message};
+      if (changed) events_.record(policy, runtime::EventType::Warning, event_reason::kConfigMissing, decision.message);
       break;
     case ConfigOutcome::RolledBack:
     case ConfigOutcome::PreviouslyFailed:
-      status.failure = Failure{"RolloutFailed", decision.message};
+      status.failure = Failure{reason::kRolloutFailed, decision.message};
       break;
     case ConfigOutcome::Rolling:
-      if (changed) events_.record(policy, runtime::EventType::Normal, "ConfigRollingOut", decision.message);
+      if (changed) events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRollingOut, decision.message);
       break;
     case ConfigOutcome::Current:
       break;
   }
   if (decision.rollback_message) {
     if (rollbacks_) rollbacks_->Add({{"configmap", in.source_name}}).Increment();
-    events_.record(policy, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
-    if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
+    events_.record(policy, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
+    if (source) events_.record(*source, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
   }
   if (decision.rolled_out_message) {
-    events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
-    if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
+    events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
+    if (source) events_.record(*source, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
   }
   if (!decision.nodes_with_unknown_keys.empty() && unknown_nodes_changed) {
     std::string list;
     for (const auto& n : decision.nodes_with_unknown_keys) list += (list.empty() ? "" : ", ") + n;
-    events_.record(policy, runtime::EventType::Warning, "NodeSelectsUnknownConfig",
+    events_.record(policy, runtime::EventType::Warning, event_reason::kNodeSelectsUnknownConfig,
                    "nodes label " + std::string(kConfigNodeLabel) + " with a key ConfigMap " + in.source_name +
                        " does not have; their config-manager will fail: " + list);
   }
@@ -424,7 +395,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     nlohmann::json status = ignored_status(active_name, options_.ns, other["metadata"].value("generation", 0L),
                                            previous, now);
     if (previous.value("state", "") != "ignored") {
-      events_.record(other, runtime::EventType::Warning, "Ignored",
+      events_.record(other, runtime::EventType::Warning, event_reason::kIgnored,
                      "ClusterPolicy " + active_name + " is active (the oldest); this one is ignored");
     }
     write_status(other, status);
@@ -505,22 +476,22 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     rendered = render(inputs);
     spdlog::debug("reconcile: rendered at {:.1f} ms", elapsed_ms());
   } catch (const SpecError& e) {
-    status_in.failure = Failure{"InvalidSpec", e.what()};
+    status_in.failure = Failure{reason::kInvalidSpec, e.what()};
     if (status_in.previous.value("conditions", nlohmann::json::array()).dump().find(e.what()) == std::string::npos) {
-      events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
+      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidSpec, e.what());
     }
     write_status(active, compute_status(status_in));
     if (!errors.empty()) throw std::runtime_error(summarize(errors));
     return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
   } catch (const std::exception& e) {
-    status_in.failure = Failure{"RenderFailed", std::string("rendering the operands failed: ") + e.what()};
+    status_in.failure = Failure{reason::kRenderFailed, std::string("rendering the operands failed: ") + e.what()};
     write_status(active, compute_status(status_in));
     throw;
   }
   if (config && !config->rollout_deadline_problem.empty()) {
     const auto& noted = status_in.previous.value("notes", nlohmann::json::array());
     if (std::find(noted.begin(), noted.end(), config->rollout_deadline_problem) == noted.end()) {
-      events_.record(active, runtime::EventType::Warning, "InvalidAnnotation", config->rollout_deadline_problem);
+      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidAnnotation, config->rollout_deadline_problem);
     }
     rendered.notes.push_back(config->rollout_deadline_problem);
   }
@@ -561,15 +532,15 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       if (p.live) {
         std::string field = first_difference(*p.live, comparable(*p.object));
         spdlog::info("updated {} ({} differed)", what, field);
-        return {"", runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")"};
+        return {"", runtime::EventType::Normal, event_reason::kUpdated, "Updated " + what + " (" + field + ")"};
       }
       spdlog::info("created {}", what);
-      return {"", runtime::EventType::Normal, "Created", "Created " + what};
+      return {"", runtime::EventType::Normal, event_reason::kCreated, "Created " + what};
     } catch (const kube::ApiError& e) {
-      return {what + ": " + e.message(), runtime::EventType::Warning, "ApplyFailed",
+      return {what + ": " + e.message(), runtime::EventType::Warning, event_reason::kApplyFailed,
               "Applying " + what + " failed: " + e.message()};
     } catch (const std::exception& e) {
-      return {what + ": " + e.what(), runtime::EventType::Warning, "ApplyFailed",
+      return {what + ": " + e.what(), runtime::EventType::Warning, event_reason::kApplyFailed,
               "Applying " + what + " failed: " + e.what()};
     }
   };
@@ -601,7 +572,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
         client_.remove(informer->resource(), {(*live)["metadata"].value("namespace", ""),
                                                (*live)["metadata"].value("name", ""), ""}, del);
         spdlog::info("deleted {} {}", kind, key);
-        events_.record(active, runtime::EventType::Normal, "Deleted", "Deleted " + kind + " " + key);
+        events_.record(active, runtime::EventType::Normal, event_reason::kDeleted, "Deleted " + kind + " " + key);
       } catch (const kube::ApiError& e) {
         if (!e.is_not_found()) errors.push_back("deleting " + kind + " " + key + ": " + e.message());
       }
@@ -616,7 +587,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     auto live = c.daemonsets->store().get(runtime::object_key(object));
     status_in.operands.push_back(operand_readiness(object["metadata"]["name"], live.get()));
   }
-  if (!errors.empty()) status_in.failure = Failure{"ReconcileFailed", summarize(errors)};
+  if (!errors.empty()) status_in.failure = Failure{reason::kReconcileFailed, summarize(errors)};
   nlohmann::json status = compute_status(status_in);
   if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
   write_status(active, status);

@@ -26,12 +26,10 @@ struct ControllerOptions {
   std::string field_manager = "clusterpolicy-operator";
   int workers = 1;
   // A config rollout that makes no progress this long is rolled back. The
-  // ClusterPolicy annotation nvidia.com/rollout-deadline (e.g. "90s") overrides it.
+  // ClusterPolicy annotation kRolloutDeadlineAnnotation (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
   runtime::Metrics* metrics = nullptr;  // for clusterpolicy_config_{rejections,rollbacks}_total
 };
-
-inline constexpr const char* kRolloutDeadlineAnnotation = "nvidia.com/rollout-deadline";
 
 class ClusterPolicyController {
  public:

@@ -20,7 +20,7 @@ std::string string_at(const json& object, const char* key) {
 
 // [ClusterPolicy as controller owner], or null (with a note) when the object did not come
 // from an API server (no uid), e.g. a file given to the render command.
-json owner_references(const json& cluster_policy, std::vector<std::string>& notes) {
+json controller_owner(const json& cluster_policy, std::vector<std::string>& notes) {
   json metadata = cluster_policy.value("metadata", json::object());
   if (!metadata.is_object()) metadata = json::object();
   const std::string name = string_at(metadata, "name");
@@ -30,12 +30,7 @@ json owner_references(const json& cluster_policy, std::vector<std::string>& note
                     std::string(name.empty() ? "name" : "uid"));
     return nullptr;
   }
-  return json::array({{{"apiVersion", "nvidia.com/v1"},
-                       {"kind", "ClusterPolicy"},
-                       {"name", name},
-                       {"uid", uid},
-                       {"controller", true},
-                       {"blockOwnerDeletion", true}}});
+  return owner_references(name, uid);
 }
 
 void note_ignored_labels(const ClusterPolicySpec& spec, std::vector<std::string>& notes) {
@@ -69,7 +64,7 @@ Rendered render(const RenderInputs& inputs) {
                                     "spec.devicePlugin")
                     : "",
       gfd ? resolve_image(spec.gfd.image, inputs.images.gfd, "spec.gfd") : "",
-      owner_references(inputs.cluster_policy, out.notes),
+      controller_owner(inputs.cluster_policy, out.notes),
       out.notes,
   };
 

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "clusterpolicy/vocabulary.hpp"
+
 namespace cpo::clusterpolicy {
 
 namespace {
@@ -11,9 +13,18 @@ long number(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_number_integer() ? it->get<long>() : 0;
 }
 
-// A condition, keeping lastTransitionTime from `previous` when its status is unchanged.
-nlohmann::json condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
-                         long generation, const nlohmann::json& previous, const std::string& now) {
+nlohmann::json conditions(bool ready, const std::string& why, const std::string& message, long generation,
+                          const nlohmann::json& previous, const std::string& now) {
+  return nlohmann::json::array(
+      {make_condition(condition::kReady, ready, why, message, generation, previous, now),
+       make_condition(condition::kError, !ready, why, ready ? "" : message, generation, previous, now)});
+}
+
+}  // namespace
+
+nlohmann::json make_condition(const std::string& type, bool status, const std::string& reason,
+                              const std::string& message, long generation, const nlohmann::json& previous,
+                              const std::string& now) {
   std::string status_text = status ? "True" : "False";
   std::string since = now;
   if (auto list = previous.find("conditions"); list != previous.end() && list->is_array()) {
@@ -26,14 +37,6 @@ nlohmann::json condition(const std::string& type, bool status, const std::string
   return {{"type", type},       {"status", status_text},        {"reason", reason},
           {"message", message}, {"lastTransitionTime", since}, {"observedGeneration", generation}};
 }
-
-nlohmann::json conditions(bool ready, const std::string& reason, const std::string& message, long generation,
-                          const nlohmann::json& previous, const std::string& now) {
-  return nlohmann::json::array({condition("Ready", ready, reason, message, generation, previous, now),
-                                condition("Error", !ready, reason, ready ? "" : message, generation, previous, now)});
-}
-
-}  // namespace
 
 
 OperandReadiness operand_readiness(const std::string& name, const nlohmann::json* daemonset) {
@@ -96,15 +99,15 @@ nlohmann::json compute_status(const StatusInputs& in) {
     reason = in.failure->reason;
     message = in.failure->message;
   } else if (!not_ready.empty()) {
-    reason = "OperandNotReady";
+    reason = reason::kOperandNotReady;
     for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
   } else if (!in.any_gpu_node) {
     ready = true;
-    reason = "NoGPUNodes";
-    message = "No node has a GPU (label nvidia.com/gpu.present=true); the operands wait for one";
+    reason = reason::kNoGpuNodes;
+    message = std::string("No node has a GPU (label ") + kGpuPresentLabel + "=true); the operands wait for one";
   } else {
     ready = true;
-    reason = "Reconciled";
+    reason = reason::kReconciled;
     message = "All operands are ready";
   }
   status["state"] = ready ? "ready" : "notReady";
@@ -121,7 +124,7 @@ nlohmann::json ignored_status(const std::string& active_name, const std::string&
   return {{"state", "ignored"},
           {"namespace", ns},
           {"observedGeneration", generation},
-          {"conditions", conditions(false, "Ignored", message, generation, previous, rfc3339(now))}};
+          {"conditions", conditions(false, reason::kIgnored, message, generation, previous, rfc3339(now))}};
 }
 
 }  // namespace cpo::clusterpolicy

@@ -56,6 +56,12 @@ struct StatusInputs {
 
 nlohmann::json compute_status(const StatusInputs& in);
 
+// A condition of `type`, keeping lastTransitionTime from the `previous` status when
+// its status (True/False) is unchanged; `now` (RFC 3339) otherwise.
+nlohmann::json make_condition(const std::string& type, bool status, const std::string& reason,
+                              const std::string& message, long generation, const nlohmann::json& previous,
+                              const std::string& now);
+
 // The status of a ClusterPolicy that is not the active one.
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
                               const nlohmann::json& previous, std::chrono::system_clock::time_point now);
