@@ -123,11 +123,11 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   auto& c = *caches_;
   if (options_.metrics) {
     rejections_ = &prometheus::BuildCounter()
-                       .Name("clusterpolicy_config_rejections_total")
+                       .Name("clusterpolicy_operator_config_rejections_total")
                        .Help("Device-plugin config edits rejected by validation, by ConfigMap")
                        .Register(options_.metrics->registry());
     rollbacks_ = &prometheus::BuildCounter()
-                      .Name("clusterpolicy_config_rollbacks_total")
+                      .Name("clusterpolicy_operator_config_rollbacks_total")
                       .Help("Config rollouts rolled back after making no progress for the rollout deadline, by ConfigMap")
                       .Register(options_.metrics->registry());
   }

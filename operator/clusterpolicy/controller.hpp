@@ -28,7 +28,7 @@ struct ControllerOptions {
   // A config rollout that makes no progress this long is rolled back. The
   // ClusterPolicy annotation kRolloutDeadlineAnnotation (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
-  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_config_{rejections,rollbacks}_total
+  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_operator_config_{rejections,rollbacks}_total
 };
 
 class ClusterPolicyController {

@@ -231,8 +231,8 @@ TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[co
   CHECK(env.has_event("ConfigInvalid", "mps-config-all"));
   CHECK(env.has_event("ConfigInvalid", "cluster-policy"));
   auto metrics = env.op->get(env.op->metrics_port(), "/metrics");
-  INFO(metrics.substr(metrics.find("clusterpolicy_config_rejections_total")) << "\noperator log:\n" << env.op->log_tail());
-  CHECK(metrics.find("clusterpolicy_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
+  INFO(metrics.substr(metrics.find("clusterpolicy_operator_config_rejections_total")) << "\noperator log:\n" << env.op->log_tail());
+  CHECK(metrics.find("clusterpolicy_operator_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
 
   // The fix rolls.
   data["mps-any"] = mps_doc(6);
@@ -326,7 +326,7 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
   CHECK(env.config_status()["failedHashes"][0] == bad);
   CHECK(testing::eventually([&] { return env.has_event("RolloutFailed", "cluster-policy"); }, std::chrono::seconds(10)));
   CHECK(env.op->get(env.op->metrics_port(), "/metrics").find(
-            "clusterpolicy_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
+            "clusterpolicy_operator_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
   env.rollout_all();
 }
 
