@@ -131,8 +131,8 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                       .Help("Config rollouts rolled back after making no progress for the rollout deadline, by ConfigMap")
                       .Register(options_.metrics->registry());
   }
-  c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); },
-                                         options_.workers);
+  // One worker: every event maps to the one key, which a queue never hands to two workers.
+  c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); });
   auto enqueue = [queue = &c.controller->queue()] { queue->add(kReconcileKey); };
   runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
@@ -481,7 +481,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       events_.record(active, runtime::EventType::Warning, event_reason::kInvalidSpec, e.what());
     }
     write_status(active, compute_status(status_in));
-    if (!errors.empty()) throw std::runtime_error(summarize(errors));
+    if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors));
     return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
   } catch (const std::exception& e) {
     status_in.failure = Failure{reason::kRenderFailed, std::string("rendering the operands failed: ") + e.what()};
@@ -595,12 +595,9 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   if (decision && decision->check_again_in) {
     check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
   }
-  if (!errors.empty()) {
-    // Retried with backoff; a rollout deadline is still checked on time, however
-    // long the backoff has grown.
-    if (check_again) c.controller->queue().add_after(kReconcileKey, *check_again);
-    throw std::runtime_error(summarize(errors));
-  }
+  // Retried with backoff; a rollout deadline is still checked on time, however
+  // long the backoff has grown.
+  if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors), check_again);
   if (check_again) return runtime::ReconcileResult::after(*check_again);
   return runtime::ReconcileResult::done();
 }

@@ -24,7 +24,6 @@ struct ControllerOptions {
   std::string ns;                                  // the operator namespace: operands live here
   OperandImages images;                            // defaults when the spec names none
   std::string field_manager = "clusterpolicy-operator";
-  int workers = 1;
   // A config rollout that makes no progress this long is rolled back. The
   // ClusterPolicy annotation kRolloutDeadlineAnnotation (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
