@@ -9,7 +9,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake nlohmann-json3-dev libyaml-cpp-dev libssl-dev libboost-dev \
-      libspdlog-dev libfmt-dev prometheus-cpp-dev catch2 \
+      libspdlog-dev libfmt-dev prometheus-cpp-dev catch2 libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
