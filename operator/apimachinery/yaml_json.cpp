@@ -1,4 +1,4 @@
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #include <yaml-cpp/yaml.h>
 

@@ -9,7 +9,7 @@
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 #include "deviceplugin/config.hpp"
 
 namespace cpo::cli {

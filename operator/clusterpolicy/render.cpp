@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "clusterpolicy/render_detail.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 namespace {

@@ -1,6 +1,6 @@
 // YAML <-> JSON: scalar typing on the way in, quoting and layout on the way out, and
 // round trips that must give back exactly what went in.
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #include <catch2/catch.hpp>
 
