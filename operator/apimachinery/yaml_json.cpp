@@ -12,7 +12,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 
 namespace {
 
@@ -481,4 +481,4 @@ std::string json_to_yaml(const nlohmann::json& value) { return write(value); }
 
 std::string json_to_yaml(const nlohmann::ordered_json& value) { return write(value); }
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

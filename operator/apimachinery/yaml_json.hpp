@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 
 // A YAML text that cannot be represented as JSON. what() includes the location when known.
 class YamlError : public std::runtime_error {
@@ -47,4 +47,4 @@ std::vector<nlohmann::json> yaml_documents_to_json(std::string_view yaml);
 std::string json_to_yaml(const nlohmann::json& value);
 std::string json_to_yaml(const nlohmann::ordered_json& value);
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

@@ -2,20 +2,9 @@
 
 #include <algorithm>
 
-#include "runtime/duration.hpp"
+#include "apimachinery/duration.hpp"
 
 namespace cpo::cli {
-
-namespace {
-
-std::string duration_text(std::chrono::seconds value) {
-  auto s = value.count();
-  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
-  return std::to_string(s) + "s";
-}
-
-}  // namespace
 
 CLI::Option* add_string(CLI::App& app, const std::string& names, std::string& target, const std::string& help,
                         const std::string& value_name) {
@@ -39,7 +28,7 @@ CLI::Option* add_duration(CLI::App& app, const std::string& name, std::chrono::s
   const CLI::Validator duration(
       [](std::string& value) -> std::string {
         try {
-          runtime::parse_duration(value);
+          apimachinery::parse_duration(value);
           return "";
         } catch (const std::invalid_argument& e) {
           return e.what();
@@ -48,9 +37,9 @@ CLI::Option* add_duration(CLI::App& app, const std::string& name, std::chrono::s
       "");
   return app
       .add_option_function<std::string>(
-          name, [&target](const std::string& value) { target = runtime::parse_duration(value); }, help)
+          name, [&target](const std::string& value) { target = apimachinery::parse_duration(value); }, help)
       ->type_name("DURATION")
-      ->default_str(duration_text(target))
+      ->default_str(apimachinery::format_duration(target))
       ->check(duration);
 }
 

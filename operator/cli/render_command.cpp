@@ -35,7 +35,7 @@ int render_command(const RenderOptions& o) {
 
   try {
     clusterpolicy::RenderInputs inputs;
-    inputs.cluster_policy = clusterpolicy::yaml_to_json(read_input(file));
+    inputs.cluster_policy = apimachinery::yaml_to_json(read_input(file));
     if (!inputs.cluster_policy.is_object() || inputs.cluster_policy.value("kind", "") != "ClusterPolicy") {
       std::cerr << file << ": not a ClusterPolicy manifest (kind: ClusterPolicy)\n";
       return 1;
@@ -52,7 +52,7 @@ int render_command(const RenderOptions& o) {
         inputs.config = clusterpolicy::ConfigSource{spec.device_plugin.config_name, ""};
       } else {
         // As the controller does: validate, snapshot, mount the snapshot.
-        auto cm = clusterpolicy::yaml_to_json(read_input(config_map_file));
+        auto cm = apimachinery::yaml_to_json(read_input(config_map_file));
         if (!cm.is_object() || cm.value("kind", "") != "ConfigMap") {
           std::cerr << config_map_file << ": not a ConfigMap manifest (kind: ConfigMap)\n";
           return 1;

@@ -6,6 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "apimachinery/hash.hpp"
+#include "apimachinery/merge_patch.hpp"
+#include "apimachinery/rfc3339.hpp"
 #include "clusterpolicy/apply_diff.hpp"
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/node_labels.hpp"
@@ -68,7 +71,7 @@ nlohmann::json config_condition(const ConfigDecision& decision, const StatusInpu
                     : decision.outcome == ConfigOutcome::Missing ? reason::kConfigMissing
                                                                  : reason::kRolloutFailed;
   return make_condition(condition::kConfigValid, valid, why, decision.message, status.generation, status.previous,
-                        rfc3339(status.now));
+                        apimachinery::rfc3339(status.now));
 }
 
 // The first few errors and how many more: a status message stays readable and
@@ -87,7 +90,7 @@ void stamp_digest(nlohmann::json& object) {
   auto& annotations = object["metadata"]["annotations"];
   if (!annotations.is_object()) annotations = nlohmann::json::object();
   annotations.erase(kAppliedDigestAnnotation);
-  const std::string digest = sha256_hex(object.dump()).substr(0, 16);
+  const std::string digest = apimachinery::sha256_hex(object.dump()).substr(0, 16);
   object["metadata"]["annotations"][kAppliedDigestAnnotation] = digest;
 }
 
@@ -315,7 +318,7 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
   if (decision.create_snapshot && decision.source) {
     // Created in this reconcile, so not in the cache yet: it is the newest.
     snapshots.push_back({decision.source->configmap_name, decision.source->content_hash, std::nullopt,
-                         std::nullopt, {}, rfc3339(in.now)});
+                         std::nullopt, {}, apimachinery::rfc3339(in.now)});
   }
   for (const auto& name : snapshots_to_prune(snapshots, referenced)) {
     try {
@@ -375,7 +378,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     const std::string name = policy["metadata"]["name"];
     try {
       auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
-                                   {{"status", merge_patch_between(previous, status)}});
+                                   {{"status", apimachinery::merge_patch_between(previous, status)}});
       auto& entry = written_status_[policy["metadata"].value("uid", "")];
       entry.superseded.insert(policy["metadata"].value("resourceVersion", ""));
       if (!entry.latest.empty()) entry.superseded.insert(entry.latest);

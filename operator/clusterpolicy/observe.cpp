@@ -4,7 +4,7 @@
 
 #include "clusterpolicy/status.hpp"
 #include "clusterpolicy/vocabulary.hpp"
-#include "runtime/duration.hpp"
+#include "apimachinery/duration.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -18,7 +18,7 @@ RolloutDeadline rollout_deadline(const nlohmann::json& policy, std::chrono::seco
     if (!text) continue;
     if (text->empty()) return out;
     try {
-      auto deadline = runtime::parse_duration(*text);
+      auto deadline = apimachinery::parse_duration(*text);
       if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
       out.value = deadline;
     } catch (const std::exception& e) {

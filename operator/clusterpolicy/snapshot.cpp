@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include <openssl/evp.h>
+#include "apimachinery/hash.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -11,26 +11,13 @@ std::string config_hash(const ConfigContent& content) {
   // std::map iterates in key order: the serialisation is canonical.
   const nlohmann::json canonical = {
       {"data", content.data}, {"default", content.default_key}, {"migStrategy", content.mig_strategy}};
-  return sha256_hex(canonical.dump());
+  return apimachinery::sha256_hex(canonical.dump());
 }
 
 std::string snapshot_source_label(const std::string& source) {
   std::string value = source.substr(0, 63);
   while (!value.empty() && !std::isalnum(static_cast<unsigned char>(value.back()))) value.pop_back();
   return value;
-}
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
 }
 
 std::string snapshot_name(const std::string& source, const std::string& hash) {

@@ -22,9 +22,6 @@ namespace cpo::clusterpolicy {
 
 inline constexpr std::size_t kSnapshotsKept = 3;
 
-// sha256 of any text, as 64 lower-case hex digits.
-std::string sha256_hex(std::string_view text);
-
 // The value of kSnapshotSourceLabel for a source ConfigMap name: the name, cut to
 // the 63 characters a label value may hold.
 std::string snapshot_source_label(const std::string& source);

@@ -2,16 +2,13 @@
 
 #include <ctime>
 
+#include "apimachinery/nested.hpp"
+#include "apimachinery/rfc3339.hpp"
 #include "clusterpolicy/vocabulary.hpp"
 
 namespace cpo::clusterpolicy {
 
 namespace {
-
-long number(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<long>() : 0;
-}
 
 nlohmann::json conditions(bool ready, const std::string& why, const std::string& message, long generation,
                           const nlohmann::json& previous, const std::string& now) {
@@ -44,19 +41,16 @@ OperandReadiness operand_readiness(const std::string& name, const nlohmann::json
   r.name = name;
   if (!daemonset) return r;
   r.exists = true;
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  const auto& status = daemonset->contains("status") ? (*daemonset)["status"] : kEmpty;
-  r.desired = number(status, "desiredNumberScheduled");
-  r.updated = number(status, "updatedNumberScheduled");
-  r.available = number(status, "numberAvailable");
-  r.ready_pods = number(status, "numberReady");
-  const long unavailable = number(status, "numberUnavailable");
-  const long generation = daemonset->contains("metadata") ? number((*daemonset)["metadata"], "generation") : 0;
-  const long observed = number(status, "observedGeneration");
-  std::string strategy = "RollingUpdate";
-  if (auto spec = daemonset->find("spec"); spec != daemonset->end()) {
-    if (auto us = spec->find("updateStrategy"); us != spec->end()) strategy = us->value("type", "RollingUpdate");
-  }
+  using apimachinery::nested_int;
+  const nlohmann::json& ds = *daemonset;
+  r.desired = nested_int(ds, {"status", "desiredNumberScheduled"});
+  r.updated = nested_int(ds, {"status", "updatedNumberScheduled"});
+  r.available = nested_int(ds, {"status", "numberAvailable"});
+  r.ready_pods = nested_int(ds, {"status", "numberReady"});
+  const long unavailable = nested_int(ds, {"status", "numberUnavailable"});
+  const long generation = nested_int(ds, {"metadata", "generation"});
+  const long observed = nested_int(ds, {"status", "observedGeneration"});
+  const std::string strategy = apimachinery::nested_string(ds, {"spec", "updateStrategy", "type"}, "RollingUpdate");
   r.observed = observed >= generation;
   r.on_delete = strategy == "OnDelete";
   if (r.desired == 0) {
@@ -72,7 +66,7 @@ OperandReadiness operand_readiness(const std::string& name, const nlohmann::json
 }
 
 nlohmann::json compute_status(const StatusInputs& in) {
-  const std::string now = rfc3339(in.now);
+  const std::string now = apimachinery::rfc3339(in.now);
   nlohmann::json status = nlohmann::json::object();
   status["namespace"] = in.ns;
   status["observedGeneration"] = in.generation;
@@ -124,7 +118,7 @@ nlohmann::json ignored_status(const std::string& active_name, const std::string&
   return {{"state", "ignored"},
           {"namespace", ns},
           {"observedGeneration", generation},
-          {"conditions", conditions(false, reason::kIgnored, message, generation, previous, rfc3339(now))}};
+          {"conditions", conditions(false, reason::kIgnored, message, generation, previous, apimachinery::rfc3339(now))}};
 }
 
 }  // namespace cpo::clusterpolicy

@@ -13,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/rfc3339.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -65,7 +64,5 @@ nlohmann::json make_condition(const std::string& type, bool status, const std::s
 // The status of a ClusterPolicy that is not the active one.
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
                               const nlohmann::json& previous, std::chrono::system_clock::time_point now);
-
-using runtime::rfc3339;  // RFC 3339, UTC, seconds ("2026-11-28T01:02:03Z")
 
 }  // namespace cpo::clusterpolicy

@@ -37,6 +37,9 @@
 namespace cpo::clusterpolicy {
 namespace {
 
+using apimachinery::yaml_documents_to_json;
+using apimachinery::yaml_to_json;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 

@@ -12,6 +12,8 @@
 namespace cpo::clusterpolicy {
 namespace {
 
+using apimachinery::yaml_to_json;
+
 using json = nlohmann::json;
 
 ClusterPolicySpec parse_yaml(const std::string& spec_yaml) {

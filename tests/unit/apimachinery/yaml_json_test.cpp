@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 namespace {
 
 using json = nlohmann::json;
@@ -349,4 +349,4 @@ list:
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery
