@@ -12,12 +12,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "clusterpolicy/render.hpp"
 #include "deviceplugin/version.hpp"
 
 namespace cpo::cli {
-
-// The image of the operands when neither the ClusterPolicy nor a flag names one.
-inline constexpr const char* kDefaultOperandImage = "nvcr.io/nvidia/k8s-device-plugin:v0.17.1";
 
 struct RunOptions {
   std::string kubeconfig;  // "" = $KUBECONFIG, the in-cluster service account, ~/.kube/config
@@ -29,8 +27,9 @@ struct RunOptions {
   std::string metrics_address = ":8080";
   std::string log_format = "text";
   std::string log_level = "info";
-  std::string device_plugin_image = kDefaultOperandImage;  // $DEVICE_PLUGIN_IMAGE beats the default
-  std::string gfd_image = kDefaultOperandImage;            // $GFD_IMAGE beats the default
+  // When the ClusterPolicy names none; $DEVICE_PLUGIN_IMAGE / $GFD_IMAGE beat the default.
+  std::string device_plugin_image = clusterpolicy::kDefaultOperandImage;
+  std::string gfd_image = clusterpolicy::kDefaultOperandImage;
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds rollout_deadline{600};
 };
@@ -41,8 +40,8 @@ struct RenderOptions {
   std::string file;
   std::string config_map_file;
   std::string ns = "gpu-operator";
-  std::string device_plugin_image = kDefaultOperandImage;
-  std::string gfd_image = kDefaultOperandImage;
+  std::string device_plugin_image = clusterpolicy::kDefaultOperandImage;
+  std::string gfd_image = clusterpolicy::kDefaultOperandImage;
   bool runtime_class_exists = true;
 };
 void add_render_command(CLI::App& command, RenderOptions& options);
@@ -53,6 +52,7 @@ struct ValidateOptions {
   std::string default_key;
   std::string mig_strategy;
   std::string plugin_version = deviceplugin::kNewestPluginVersion.str();
+  std::string unknown_keys = "refuse";  // or "warn"
 };
 void add_validate_command(CLI::App& command, ValidateOptions& options);
 int validate_command(const ValidateOptions& options);

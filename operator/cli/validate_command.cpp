@@ -37,15 +37,23 @@ void add_validate_command(CLI::App& command, ValidateOptions& o) {
   add_string(command, "--device-plugin-version", o.plugin_version,
              "the device-plugin release the ClusterPolicy deploys, v0.17.0 ... v0.20.x",
              "VERSION");
+  add_string(command, "--unknown-keys", o.unknown_keys,
+             "refuse or warn: keys the plugin ignores (the ClusterPolicy annotation "
+             "clusterpolicy-operator.dev/unknown-config-keys)",
+             "MODE");
 }
 
 int validate_command(const ValidateOptions& o) {
   const std::string& file = o.file;
   const std::string& mig_strategy = o.mig_strategy;
   const std::string& plugin_version = o.plugin_version;
+  const std::string& unknown_keys = o.unknown_keys;
   if (file.empty()) throw UsageError("validate needs -f FILE");
   if (!mig_strategy.empty() && mig_strategy != "none" && mig_strategy != "single" && mig_strategy != "mixed") {
     throw UsageError("--mig-strategy: \"" + mig_strategy + "\" is not one of none, single, mixed");
+  }
+  if (unknown_keys != "refuse" && unknown_keys != "warn") {
+    throw UsageError("--unknown-keys: \"" + unknown_keys + "\" is not one of refuse, warn");
   }
   const auto version = deviceplugin::parse_plugin_version(plugin_version);
   if (!version || !deviceplugin::is_supported(*version)) {
@@ -76,6 +84,7 @@ int validate_command(const ValidateOptions& o) {
   deviceplugin::ValidationContext context;
   if (!mig_strategy.empty()) context.mig_strategy_override = mig_strategy;
   context.plugin_version = *version;
+  if (unknown_keys == "warn") context.unknown_keys = deviceplugin::UnknownKeys::Warn;
   std::optional<std::string> default_opt;
   if (!o.default_key.empty()) default_opt = o.default_key;
   auto result = deviceplugin::validate_configmap(data, default_opt, {}, context, name);

@@ -180,8 +180,14 @@ ConfigDecision decide_config(const ConfigInputs& in) {
     if (!in.default_key.empty()) default_key = in.default_key;
     deviceplugin::ValidationContext context;
     context.mig_strategy_override = in.mig_strategy;
+    context.plugin_version = in.plugin_version;
+    context.plugin_env = in.plugin_env;
+    context.unknown_keys = in.unknown_keys;
     auto result = deviceplugin::validate_configmap(*in.source_data, default_key, checked_nodes, context, in.source_name);
     d.problems = result.problems;
+    if (in.plugin_version_warning) {
+      d.problems.push_back({"", "", *in.plugin_version_warning, deviceplugin::Severity::Warning});
+    }
     d.hash = config_hash({*in.source_data, in.default_key, in.mig_strategy});
     if (!result.ok()) {
       d.outcome = ConfigOutcome::Invalid;
@@ -246,6 +252,29 @@ ConfigDecision decide_config(const ConfigInputs& in) {
   return d;
 }
 
+namespace {
+
+// "<default key>@<short hash>" of the config rolled out everywhere (the
+// `kubectl get clusterpolicies` CONFIG column); the bare hash without a default key.
+std::string in_effect_summary(const ConfigInputs& in, const std::string& applied_hash) {
+  for (const auto& s : in.snapshots) {
+    if (s.hash == applied_hash && s.default_key && !s.default_key->empty()) {
+      return *s.default_key + "@" + short_hash(applied_hash);
+    }
+  }
+  return short_hash(applied_hash);
+}
+
+// "updated/desired" pods of the first consumer (the device plugin when it is on):
+// nodes on the current template out of the nodes it runs on (the UPDATED column).
+std::optional<std::string> updated_nodes(const ConfigInputs& in) {
+  if (in.consumers.empty()) return std::nullopt;
+  const auto& c = in.consumers.front();
+  return std::to_string(c.updated) + "/" + std::to_string(c.desired);
+}
+
+}  // namespace
+
 nlohmann::json config_status(const ConfigInputs& in, const ConfigDecision& d) {
   nlohmann::json errors = nlohmann::json::array();
   nlohmann::json warnings = nlohmann::json::array();
@@ -269,7 +298,11 @@ nlohmann::json config_status(const ConfigInputs& in, const ConfigDecision& d) {
   if (d.source) status["snapshot"] = d.source->configmap_name;
   if (!errors.empty()) status["errors"] = errors;
   if (!warnings.empty()) status["warnings"] = warnings;
-  if (!d.record.applied_hash.empty()) status["appliedHash"] = d.record.applied_hash;
+  if (!d.record.applied_hash.empty()) {
+    status["appliedHash"] = d.record.applied_hash;
+    status["inEffect"] = in_effect_summary(in, d.record.applied_hash);
+  }
+  if (auto updated = updated_nodes(in)) status["updatedNodes"] = *updated;
   if (!d.record.desired_hash.empty()) status["desiredHash"] = d.record.desired_hash;
   if (!d.record.progress.empty()) status["progress"] = d.record.progress;
   if (!d.record.progress_since.empty()) status["progressSince"] = d.record.progress_since;

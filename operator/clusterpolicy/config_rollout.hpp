@@ -52,6 +52,15 @@ struct ConfigInputs {
   std::string source_name;   // spec.devicePlugin.config.name
   std::string default_key;   // spec.devicePlugin.config.default
   std::string mig_strategy = "none";  // spec.mig.strategy: the consumers' MIG_STRATEGY
+  // The device-plugin release the DaemonSets run (its image tag) and why it had to be
+  // assumed, if it had; the rules of that release apply.
+  deviceplugin::PluginVersion plugin_version = deviceplugin::kNewestPluginVersion;
+  std::optional<std::string> plugin_version_warning;
+  // The device-plugin container's environment as rendered (the operator's variables,
+  // then spec.devicePlugin.env): a variable set there beats the file's flag.
+  std::map<std::string, std::string> plugin_env = deviceplugin::operator_plugin_env(deviceplugin::kDefaultMpsRoot);
+  // Keys the plugin ignores: refused, or (the ClusterPolicy's annotation) warned about.
+  deviceplugin::UnknownKeys unknown_keys = deviceplugin::UnknownKeys::Refuse;
   std::optional<std::map<std::string, std::string>> source_data;  // std::nullopt = ConfigMap missing
   std::vector<deviceplugin::NodeSelection> nodes;
   // The snapshots this ClusterPolicy owns, of any source (config.name may have

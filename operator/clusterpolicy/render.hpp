@@ -33,6 +33,9 @@ struct OperandImages {
   std::string device_plugin;
   std::string gfd;
 };
+// The release NVIDIA's current GPU Operator deploys; one image holds the device
+// plugin, the MPS control daemon, config-manager and GFD.
+inline constexpr const char* kDefaultOperandImage = "nvcr.io/nvidia/k8s-device-plugin:v0.20.0";
 
 // Which ConfigMap the consumers mount and the content hash stamped on the pod templates.
 // The controller decides: the user's ConfigMap itself, or later an immutable snapshot.

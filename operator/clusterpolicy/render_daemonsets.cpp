@@ -9,6 +9,7 @@
 // needs only the kubelet's device-plugins directory and the MPS directories.
 #include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/render_detail.hpp"
+#include "deviceplugin/operand_env.hpp"
 
 namespace cpo::clusterpolicy::detail {
 
@@ -47,15 +48,19 @@ json device_plugin_daemonset(const RenderContext& ctx) {
   // No command: the image's entrypoint is the nvidia-device-plugin binary, and
   // spec.devicePlugin.args become its arguments.
   json main = privileged_container("nvidia-device-plugin", operand.image);
-  main["env"] = json::array({
-      env_value("PASS_DEVICE_SPECS", "true"),
-      env_value("FAIL_ON_INIT_ERROR", "true"),
-      env_value("DEVICE_LIST_STRATEGY", "envvar"),
-      env_value("DEVICE_ID_STRATEGY", "uuid"),
+  // The fixed variables come from the list the validator reads (a file flag they beat
+  // is reported there).
+  main["env"] = json::array();
+  for (const auto& fixed : deviceplugin::kDevicePluginFixedEnv) {
+    main["env"].push_back(env_value(std::string(fixed.name), std::string(fixed.value)));
+  }
+  for (json entry : {
       env_value("NVIDIA_VISIBLE_DEVICES", "all"),
       env_value("NVIDIA_DRIVER_CAPABILITIES", "all"),
-      env_value("MPS_ROOT", spec.mps_root),  // host path the plugin hands to workloads
-  });
+      env_value(std::string(deviceplugin::kMpsRootEnv), spec.mps_root),  // host path the plugin hands to workloads
+  }) {
+    main["env"].push_back(std::move(entry));
+  }
   json mounts = json::array({volume_mount("device-plugin", "/var/lib/kubelet/device-plugins")});
   for (const json& mount : mps_mounts()) mounts.push_back(mount);  // /dev/shm: MPS health checks
   main["volumeMounts"] = std::move(mounts);

@@ -30,6 +30,10 @@ inline constexpr const char* kConfigHashAnnotation = "clusterpolicy-operator.dev
 inline constexpr const char* kAppliedDigestAnnotation = "clusterpolicy-operator.dev/applied-digest";
 // On a ClusterPolicy: its own rollout deadline, e.g. "90s".
 inline constexpr const char* kRolloutDeadlineAnnotation = "clusterpolicy-operator.dev/rollout-deadline";
+// On a ClusterPolicy: "warn" makes keys of the device-plugin config that the deployed
+// plugin ignores warnings instead of refusals (a ConfigMap shared by several plugin
+// releases). Absent or any other value: "refuse".
+inline constexpr const char* kUnknownConfigKeysAnnotation = "clusterpolicy-operator.dev/unknown-config-keys";
 // On config snapshots: the source ConfigMap, the hash (label, cut to 63 characters),
 // the full sha256, and the default key and MIG strategy validated with the data.
 inline constexpr const char* kSnapshotSourceLabel = "clusterpolicy-operator.dev/config-source";

@@ -11,6 +11,7 @@
 #include "deviceplugin/detail.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -66,8 +67,10 @@ class TextScanner {
   int block_scalar_indent_ = -1;
   bool node_start_ = false;  // the next character starts a token
   bool json_node_ = false;   // the last token was a quoted scalar or a closed flow collection
-  char open_quote_ = 0;
-  bool seen_document_ = false;  // a "---" or content was seen      // the quote of a quoted scalar that continues on the next line
+  char open_quote_ = 0;          // the quote of a quoted scalar that continues on the next line
+  int quote_line_ = 0;           // ... and the line it opened on
+  bool seen_document_ = false;   // a "---" or content was seen
+  int directive_line_ = 0;       // a directive (%YAML, %TAG) waits for its "---" (0 = none)
   // The current block line holds a complete value; a more indented line after it would
   // continue that value.
   bool ended_in_value_ = false;
@@ -87,6 +90,17 @@ std::optional<ScanFinding> TextScanner::run(std::string_view text) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (auto finding = scan_line(line, ++line_no)) return finding;
     pos = end + 1;
+  }
+  if (open_quote_ != 0) {
+    return ScanFinding{"invalid YAML: the quoted scalar opened on line " + std::to_string(quote_line_) +
+                           " is never closed (the consumers' parser: found unexpected end of stream)",
+                       line_no, 1};
+  }
+  if (directive_line_ != 0) {
+    return ScanFinding{"invalid YAML: the directive on line " + std::to_string(directive_line_) +
+                           " must be followed by a document start (---) (the consumers' parser: did not "
+                           "find expected <document start>)",
+                       directive_line_, 1};
   }
   return std::nullopt;
 }
@@ -162,6 +176,7 @@ std::optional<ScanFinding> TextScanner::scan_line(std::string_view line, int lin
                                " (found incompatible YAML document); write %YAML 1.1 or nothing",
                            line_no, 1};
       }
+      if (directive_line_ == 0) directive_line_ = line_no;
       return std::nullopt;
     }
     const int line_indent = static_cast<int>(indent);
@@ -172,6 +187,13 @@ std::optional<ScanFinding> TextScanner::scan_line(std::string_view line, int lin
     const bool marker = indent == 0 && line.size() >= 3 &&
                         (line.substr(0, 3) == "---" || line.substr(0, 3) == "...") &&
                         (line.size() == 3 || is_blank(line[3]));
+    if (directive_line_ != 0 && !(marker && line[0] == '-')) {
+      return ScanFinding{"invalid YAML: the directive on line " + std::to_string(directive_line_) +
+                             " must be followed by a document start (---) (the consumers' parser: did not "
+                             "find expected <document start>)",
+                         line_no, static_cast<int>(i) + 1};
+    }
+    directive_line_ = 0;
     if (marker && line[0] == '.' && !seen_document_) {
       return ScanFinding{"invalid YAML: a document end marker (...) with no document before it "
                          "(the consumers' parser: did not find expected node content)",
@@ -215,6 +237,7 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
         case '"':
         case '\'': {  // a quoted scalar, which must end on this line
           open_quote_ = c;
+          quote_line_ = line_no;
           i = skip_quoted(line, i + 1);
           value_ = true;
           json_node_ = true;
@@ -313,12 +336,55 @@ std::optional<ScanFinding> TextScanner::scan_content(std::string_view line, std:
 
 }  // namespace
 
+namespace {
+
+// The first character the consumers' YAML reader refuses: malformed UTF-8, or a code
+// point outside YAML's printable set (tab, LF, CR, U+0020-U+007E, U+0085,
+// U+00A0-U+D7FF, U+E000-U+FFFD, U+10000 and up; a byte order mark first is fine).
+std::optional<ScanFinding> unreadable_character(std::string_view text) {
+  int line = 1, column = 1;
+  std::size_t i = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  while (i < text.size()) {
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
+      return ScanFinding{"invalid YAML: malformed UTF-8 (the consumers' parser refuses the file)", line, column};
+    }
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]) & 0x3fu; };
+    const unsigned lead = static_cast<unsigned char>(text[i]);
+    unsigned code = lead;
+    if (length == 2) code = ((lead & 0x1fu) << 6) | byte(1);
+    if (length == 3) code = ((lead & 0x0fu) << 12) | (byte(1) << 6) | byte(2);
+    if (length == 4) code = ((lead & 0x07u) << 18) | (byte(1) << 12) | (byte(2) << 6) | byte(3);
+    const bool printable = code == 0x09 || code == 0x0a || code == 0x0d || (code >= 0x20 && code <= 0x7e) ||
+                           code == 0x85 || (code >= 0xa0 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) ||
+                           code >= 0x10000;
+    if (!printable) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", code);
+      return ScanFinding{std::string("invalid YAML: the control character ") + hex +
+                             " (the consumers' parser: control characters are not allowed)",
+                         line, column};
+    }
+    if (code == 0x0a) {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<ScanFinding> prescan(std::string_view text) {
   if (text.size() > kMaxDocumentBytes) {
     return ScanFinding{"the config is " + std::to_string(text.size()) + " bytes; at most " +
                            std::to_string(kMaxDocumentBytes) + " bytes are accepted",
                        0, 0};
   }
+  if (auto finding = unreadable_character(text)) return finding;
   return TextScanner{}.run(text);
 }
 

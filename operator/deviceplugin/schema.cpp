@@ -7,6 +7,9 @@
 // problems (not its type problems, which stop the parser) are only noted there.
 #include "deviceplugin/schema.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -42,6 +45,19 @@ std::string plain_value(const YAML::Node& node) {
 
 // The flags whose value GPU Feature Discovery checks too: a variable on the device
 // plugin alone does not save a bad value there.
+// The consumers' YAML-to-JSON step converts a value for the Go type of its field. For
+// the keys under flags.plugin and flags.gfd it looks that type up in the struct of the
+// flags themselves (the embedded struct's first field), so a key spelled (in any case)
+// like one of the string flags there turns .inf or .nan into text instead of failing.
+bool converted_to_text(std::string_view parent_canonical, std::string_view name) {
+  if (parent_canonical != "flags.plugin" && parent_canonical != "flags.gfd") return false;
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  static constexpr std::array<std::string_view, 5> kStringFlags = {
+      "migstrategy", "mpsroot", "nvidiadriverroot", "nvidiadevroot", "devicediscoverystrategy"};
+  return std::find(kStringFlags.begin(), kStringFlags.end(), lower) != kStringFlags.end();
+}
+
 bool checked_by_gfd(std::string_view canonical) {
   return canonical == "flags.migStrategy" || canonical == "flags.deviceDiscoveryStrategy";
 }
@@ -70,8 +86,9 @@ class SchemaChecker {
   void check_overridden(const YAML::Node& node, const Schema& schema, const Where& where,
                         const Override& override_value);
   void report_ignored(const std::string& path, std::string message, const YAML::Node& value,
-                      const YAML::Mark& mark);
-  void check_ignored_subtree(const YAML::Node& node, const std::string& path, int depth);
+                      const YAML::Mark& mark, bool text_target = false);
+  void check_ignored_subtree(const YAML::Node& node, const std::string& path, int depth,
+                             bool text_target = false);
   void value_error(const std::string& path, std::string message, const YAML::Mark& mark);
   void note_unusual(const YAML::Node& node, const std::string& path, const YAML::Mark& mark);
   std::optional<Override> override_for(const std::string& canonical) const;
@@ -283,11 +300,12 @@ void SchemaChecker::check_entry(const Entry& entry, const Schema& schema, const 
   if (field == schema.fields.end()) {
     report_ignored(child_path, "unknown field " + quote(name) + ", which the consumers ignore" +
                                    hint_for(name, schema),
-                   entry.value, key.Mark());
+                   entry.value, key.Mark(), converted_to_text(parent.canonical, name));
     return;
   }
   if (!field->ignored_reason.empty()) {
-    report_ignored(child_path, field->ignored_reason, entry.value, key.Mark());
+    report_ignored(child_path, field->ignored_reason, entry.value, key.Mark(),
+                   converted_to_text(parent.canonical, name));
     return;
   }
   if (field->since_minor > context_.plugin_version.minor) {
@@ -308,18 +326,19 @@ void SchemaChecker::check_entry(const Entry& entry, const Schema& schema, const 
 }
 
 void SchemaChecker::report_ignored(const std::string& path, std::string message,
-                                   const YAML::Node& value, const YAML::Mark& mark) {
+                                   const YAML::Node& value, const YAML::Mark& mark, bool text_target) {
   if (context_.unknown_keys == UnknownKeys::Refuse) {
     reporter_.error(path, std::move(message), mark);
   } else {
     reporter_.warning(path, std::move(message), mark);
   }
-  check_ignored_subtree(value, path, 0);
+  check_ignored_subtree(value, path, 0, text_target);
 }
 
 // What stops the consumers' parser even under a key they then drop.
+// text_target: a scalar here is converted to text (converted_to_text), never a float.
 void SchemaChecker::check_ignored_subtree(const YAML::Node& node, const std::string& path,
-                                          int depth) {
+                                          int depth, bool text_target) {
   if (depth > kMaxNestingDepth) return;
   if (node.IsMap()) {
     if (const auto merge = invalid_merge(node)) {
@@ -338,7 +357,7 @@ void SchemaChecker::check_ignored_subtree(const YAML::Node& node, const std::str
     const Scalar s = resolve(node);
     if (s.kind == ScalarKind::Invalid) {
       reporter_.error(path, "the consumers' YAML parser refuses it: " + s.error, node.Mark());
-    } else if (s.kind == ScalarKind::Float && !std::isfinite(s.number)) {
+    } else if (s.kind == ScalarKind::Float && !std::isfinite(s.number) && !text_target) {
       reporter_.error(path, describe(node) + " cannot be converted to JSON by the consumers (json: unsupported value)",
                       node.Mark());
     }

@@ -17,11 +17,8 @@ bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' 
 
 }  // namespace
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no
-// overlong forms, no surrogates), 0 when malformed.
 std::size_t utf8_sequence_length(std::string_view s) {
+  if (s.empty()) return 0;
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
   const unsigned char lead = byte(0);
   if (lead < 0x80) return 1;
@@ -47,6 +44,8 @@ std::size_t utf8_sequence_length(std::string_view s) {
   }
   return length;
 }
+
+namespace {
 
 void append_escaped_byte(std::string& out, char c) {
   char buf[8];
@@ -303,6 +302,12 @@ void check_devices(const YAML::Node& node, const std::string& path, const YAML::
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
       const Scalar scalar = item.IsScalar() ? resolve(item) : Scalar{};
+      if (item.IsNull() || (item.IsScalar() && scalar.kind == ScalarKind::Null)) {
+        // JSON null decodes into the consumers' GPU index without an error: index 0.
+        reporter.warning(index_path(path, i), "is empty (null): the consumers read it as GPU index 0",
+                         value_mark(item, key_mark));
+        continue;
+      }
       const bool ok = (scalar.integer && *scalar.integer >= 0) ||
                       (scalar.kind == ScalarKind::String && is_device_ref(scalar.text));
       if (!ok) {

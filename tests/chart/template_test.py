@@ -48,7 +48,7 @@ DEFAULT_DAEMONSETS = {
 DEFAULT_IMAGE = {
     "repository": "nvcr.io/nvidia",
     "image": "k8s-device-plugin",
-    "version": "v0.17.1",
+    "version": "v0.20.0",
     "imagePullPolicy": "IfNotPresent",
 }
 # What NVIDIA's clusterpolicy.yaml writes for these sections with the chart's defaults.
@@ -104,7 +104,7 @@ check.equal("readiness probe", main["readinessProbe"]["httpGet"], {"path": "/rea
 check.equal("resources", main["resources"],
             {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}})
 check.equal("operand image defaults follow devicePlugin.*", env_value(deployment, "DEVICE_PLUGIN_IMAGE"),
-            "nvcr.io/nvidia/k8s-device-plugin:v0.17.1")
+            "nvcr.io/nvidia/k8s-device-plugin:v0.20.0")
 check.true("no ConfigMap without devicePlugin.config.create", "ConfigMap" not in kinds)
 
 # --- replicas > 1: leader election -----------------------------------------------------

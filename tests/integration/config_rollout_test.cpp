@@ -183,6 +183,10 @@ TEST_CASE("Config: the user guide's flow and an edit that rolls all consumers", 
   CHECK(snapshot["data"] == guide["data"]);
   env.rollout_all();
   CHECK(testing::eventually([&] { return env.config_status().value("state", "") == "current"; }, std::chrono::seconds(20)));
+  // kubectl get clusterpolicies: the CONFIG column names the default key and hash.
+  CHECK(env.kubectl("get clusterpolicies.nvidia.com cluster-policy -o "
+                    "custom-columns=CONFIG:.status.config.inEffect --no-headers").output.find("mps-any@" + first.substr(0, 10)) !=
+        std::string::npos);
 
   // replicas: 4 -> 8 in the user's ConfigMap: no manual restart.
   data["mps-any"] = mps_doc(8);

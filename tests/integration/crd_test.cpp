@@ -353,14 +353,15 @@ TEST_CASE("The example ClusterPolicies apply unchanged and read back whole", "[d
   }
 }
 
-TEST_CASE("kubectl get clusterpolicies prints the STATUS and AGE columns", "[deploy][crd][integration]") {
+TEST_CASE("kubectl get clusterpolicies prints the STATUS, CONFIG, UPDATED and AGE columns", "[deploy][crd][integration]") {
   ensure_crd();
   std::string name = "crd-test-columns-" + random_suffix();
   TempFile manifest(cluster_policy_yaml(name, "  mig:\n    strategy: none\n"));
   Cleanup cleanup({"clusterpolicies.nvidia.com " + name});
   ok("create -f " + manifest.arg());
   ok("patch clusterpolicies.nvidia.com " + name +
-     R"( --subresource=status --type merge -p '{"status": {"state": "ready", "namespace": "gpu-operator"}}')");
+     R"( --subresource=status --type merge -p '{"status": {"state": "ready", "namespace": "gpu-operator",)"
+     R"( "config": {"inEffect": "mps-any@0123456789", "updatedNodes": "3/4", "state": "Rolling"}}}')");
 
   std::string table = ok("get clusterpolicies.nvidia.com " + name);
   std::istringstream lines(table);
@@ -370,10 +371,12 @@ TEST_CASE("kubectl get clusterpolicies prints the STATUS and AGE columns", "[dep
   std::istringstream header_words(header), row_words(row);
   std::vector<std::string> columns{std::istream_iterator<std::string>(header_words), {}};
   std::vector<std::string> values{std::istream_iterator<std::string>(row_words), {}};
-  CHECK(columns == std::vector<std::string>{"NAME", "STATUS", "AGE"});
-  REQUIRE(values.size() == 3);
+  CHECK(columns == std::vector<std::string>{"NAME", "STATUS", "CONFIG", "UPDATED", "AGE"});
+  REQUIRE(values.size() == 5);
   CHECK(values[0] == name);
   CHECK(values[1] == "ready");
+  CHECK(values[2] == "mps-any@0123456789");
+  CHECK(values[3] == "3/4");
 
   // Listing every ClusterPolicy (the user's `kubectl get clusterpolicies`) shows them too.
   CHECK_THAT(ok("get clusterpolicies"), Catch::Contains("STATUS") && Catch::Contains("AGE") && Catch::Contains(name));

@@ -126,7 +126,7 @@ TEST_CASE("Operator: the example ClusterPolicy becomes three ready DaemonSets", 
   }
   const json* plugin = Environment::container(dp, "nvidia-device-plugin");
   REQUIRE(plugin);
-  CHECK((*plugin)["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
+  CHECK((*plugin)["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.20.0");
   CHECK(dp["spec"]["template"]["spec"]["nodeSelector"] == json({{"nvidia.com/gpu.deploy.device-plugin", "true"}}));
   CHECK(mps["spec"]["template"]["spec"]["nodeSelector"]["nvidia.com/mps.capable"] == "true");
   CHECK(mps["spec"]["template"]["spec"]["hostPID"] == true);
@@ -183,7 +183,7 @@ TEST_CASE("Operator: kubectl patch of env and image rolls the DaemonSets", "[ope
   auto pods = env.run("-n " + kNs + " get pods -l app=" + kDevicePlugin +
                       " -o jsonpath='{.items[*].spec.containers[0].image}'");
   CHECK(pods.output.find("v9.9.9") != std::string::npos);
-  CHECK(pods.output.find("v0.17.1") == std::string::npos);
+  CHECK(pods.output.find("v0.20.0") == std::string::npos);
 }
 
 TEST_CASE("Operator: a deleted DaemonSet is recreated and a hand-edited image restored", "[operator][integration]") {

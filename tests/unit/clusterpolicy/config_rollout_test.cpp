@@ -299,3 +299,49 @@ TEST_CASE("Config rollout: nodes selecting keys that never existed are reported,
   CHECK(rejected.outcome == ConfigOutcome::Invalid);
   CHECK(rejected.message.find("node-a") != std::string::npos);
 }
+
+TEST_CASE("Config rollout: status names the config in effect and the nodes updated", "[config_rollout]") {
+  auto in = settled(kMps4);
+  auto status = config_status(in, decide_config(in));
+  CHECK(status["inEffect"] == "mps-any@" + hash_of(kMps4).substr(0, 10));
+  CHECK(status["updatedNodes"] == "2/2");
+
+  // Halfway through an edit: the old config is still the one in effect everywhere.
+  in.source_data = data(kMps8);
+  auto rolling = applied(in, kMps8, 1, 1);
+  auto half = config_status(rolling, decide_config(rolling));
+  CHECK(half["inEffect"] == "mps-any@" + hash_of(kMps4).substr(0, 10));
+  CHECK(half["updatedNodes"] == "1/2");
+}
+
+TEST_CASE("Config rollout: the deployed plugin release, its env and the unknown-key mode decide", "[config_rollout]") {
+  // sharedDevicesAllocationPolicy exists from v0.20: refused on a v0.19 DaemonSet.
+  const char* packed = "version: v1\nflags:\n  plugin:\n    sharedDevicesAllocationPolicy: packed\n";
+  auto in = settled(kMps4);
+  in.source_data = data(packed);
+  CHECK(decide_config(in).outcome == ConfigOutcome::Rolling);
+  in.plugin_version = {0, 19, 1};
+  auto refused = decide_config(in);
+  CHECK(refused.outcome == ConfigOutcome::Invalid);
+  CHECK(refused.message.find("v0.20") != std::string::npos);
+  // ... warned about when the ClusterPolicy asks for warnings.
+  in.unknown_keys = cpo::deviceplugin::UnknownKeys::Warn;
+  CHECK(decide_config(in).outcome == ConfigOutcome::Rolling);
+
+  // A flag the DaemonSet's environment beats is in effect with the variable's value:
+  // the user's spec.devicePlugin.env counts too.
+  const char* flags = "version: v1\nflags:\n  plugin:\n    deviceIDStrategy: index\n";
+  auto env_in = settled(kMps4);
+  env_in.source_data = data(flags);
+  env_in.plugin_env["DEVICE_ID_STRATEGY"] = "uuid";
+  auto warned = config_status(env_in, decide_config(env_in));
+  REQUIRE(warned.contains("warnings"));
+  CHECK(warned["warnings"].dump().find("DEVICE_ID_STRATEGY") != std::string::npos);
+
+  // An image tag the rules do not know: the newest rules, and a warning saying so.
+  auto guessed = settled(kMps4);
+  guessed.plugin_version_warning = "device-plugin image example/dp:latest: no release in the tag";
+  auto status = config_status(guessed, decide_config(guessed));
+  REQUIRE(status.contains("warnings"));
+  CHECK(status["warnings"].dump().find("example/dp:latest") != std::string::npos);
+}

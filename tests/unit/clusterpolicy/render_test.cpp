@@ -4,8 +4,8 @@
 //   clusterpolicy.yaml  the ClusterPolicy, a whole object as read from the API server
 //   inputs.yaml         optional; what the controller knows about the cluster. Defaults:
 //                         namespace: gpu-operator
-//                         images: {devicePlugin: nvcr.io/nvidia/k8s-device-plugin:v0.17.1,
-//                                  gfd: nvcr.io/nvidia/k8s-device-plugin:v0.17.1}
+//                         images: {devicePlugin: nvcr.io/nvidia/k8s-device-plugin:v0.20.0,
+//                                  gfd: nvcr.io/nvidia/k8s-device-plugin:v0.20.0}
 //                         runtimeClassExists: true
 //                         config: unset, or {configMapName: ..., contentHash: ...}
 //   expected.yaml       to_yaml_documents(render(...).objects), compared byte for byte
@@ -44,7 +44,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 const fs::path kRenderGoldens = fs::path(CPO_GOLDEN_DIR) / "render";
-constexpr const char* kDefaultImage = "nvcr.io/nvidia/k8s-device-plugin:v0.17.1";
+constexpr const char* kDefaultImage = "nvcr.io/nvidia/k8s-device-plugin:v0.20.0";
 
 // Every case that must exist; a new directory must be listed here too.
 const std::vector<std::string> kCases = {
