@@ -5,8 +5,7 @@
 #include <stdexcept>
 
 #include "clusterpolicy/render_detail.hpp"
-#include "apimachinery/nested.hpp"
-#include "apimachinery/yaml_json.hpp"
+#include "clusterpolicy/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -14,17 +13,29 @@ namespace {
 
 using json = nlohmann::json;
 
+std::string string_at(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // [ClusterPolicy as controller owner], or null (with a note) when the object did not come
 // from an API server (no uid), e.g. a file given to the render command.
-json controller_owner(const json& cluster_policy, std::vector<std::string>& notes) {
-  const std::string name = apimachinery::nested_string(cluster_policy, {"metadata", "name"});
-  const std::string uid = apimachinery::nested_string(cluster_policy, {"metadata", "uid"});
+json owner_references(const json& cluster_policy, std::vector<std::string>& notes) {
+  json metadata = cluster_policy.value("metadata", json::object());
+  if (!metadata.is_object()) metadata = json::object();
+  const std::string name = string_at(metadata, "name");
+  const std::string uid = string_at(metadata, "uid");
   if (name.empty() || uid.empty()) {
     notes.push_back("ownerReferences omitted: the ClusterPolicy has no metadata." +
                     std::string(name.empty() ? "name" : "uid"));
     return nullptr;
   }
-  return owner_references(name, uid);
+  return json::array({{{"apiVersion", "nvidia.com/v1"},
+                       {"kind", "ClusterPolicy"},
+                       {"name", name},
+                       {"uid", uid},
+                       {"controller", true},
+                       {"blockOwnerDeletion", true}}});
 }
 
 void note_ignored_labels(const ClusterPolicySpec& spec, std::vector<std::string>& notes) {
@@ -58,7 +69,7 @@ Rendered render(const RenderInputs& inputs) {
                                     "spec.devicePlugin")
                     : "",
       gfd ? resolve_image(spec.gfd.image, inputs.images.gfd, "spec.gfd") : "",
-      controller_owner(inputs.cluster_policy, out.notes),
+      owner_references(inputs.cluster_policy, out.notes),
       out.notes,
   };
 
@@ -102,7 +113,7 @@ std::string to_yaml_documents(const std::vector<nlohmann::json>& objects) {
   std::string out;
   for (const nlohmann::json& object : objects) {
     out += "---\n";
-    out += apimachinery::json_to_yaml(object);
+    out += json_to_yaml(object);
   }
   return out;
 }

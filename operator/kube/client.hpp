@@ -155,4 +155,7 @@ class Client {
   BearerToken token_;
 };
 
+// "namespace/name" or "name" of an object.
+std::string object_key(const nlohmann::json& object);
+
 }  // namespace cpo::kube

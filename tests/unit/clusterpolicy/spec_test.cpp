@@ -7,12 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "apimachinery/yaml_json.hpp"
+#include "clusterpolicy/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 namespace {
-
-using apimachinery::yaml_to_json;
 
 using json = nlohmann::json;
 

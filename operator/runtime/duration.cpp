@@ -1,9 +1,9 @@
-#include "apimachinery/duration.hpp"
+#include "runtime/duration.hpp"
 
 #include <charconv>
 #include <stdexcept>
 
-namespace cpo::apimachinery {
+namespace cpo::runtime {
 
 namespace {
 constexpr long kMaxSeconds = 100L * 365 * 24 * 3600;  // far beyond any sensible deadline, far from overflow
@@ -41,11 +41,4 @@ std::chrono::seconds parse_duration(const std::string& text) {
   return std::chrono::seconds(total);
 }
 
-std::string format_duration(std::chrono::seconds value) {
-  const auto s = value.count();
-  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
-  return std::to_string(s) + "s";
-}
-
-}  // namespace cpo::apimachinery
+}  // namespace cpo::runtime
