@@ -316,8 +316,13 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
   CHECK(testing::eventually([&] { return env.consumer_hash() == bad; }, std::chrono::seconds(30)));
   INFO("operator log:\n" << env.op->log_tail());
   CHECK(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(60)));
-  CHECK(env.condition("Error").value("reason", "") == "RolloutFailed");
-  CHECK(env.config_status()["failedHashes"][0] == bad);
+  // The rollback writes the DaemonSets first and the status after, in the same reconcile.
+  CHECK(testing::eventually([&] { return env.condition("Error").value("reason", "") == "RolloutFailed"; },
+                            std::chrono::seconds(10)));
+  CHECK(testing::eventually([&] {
+    auto failed = env.config_status().value("failedHashes", json::array());
+    return !failed.empty() && failed[0] == bad;
+  }, std::chrono::seconds(10)));
   CHECK(testing::eventually([&] { return env.has_event("RolloutFailed", "cluster-policy"); }, std::chrono::seconds(10)));
   CHECK(env.op->get(env.op->metrics_port(), "/metrics").find(
             "clusterpolicy_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
