@@ -151,6 +151,21 @@ struct ErrorCase {
   std::string message;  // the whole what()
 };
 
+// Each case fails with exactly its message, and the message is the path, ": ", the reason.
+void check_spec_errors(const std::vector<ErrorCase>& cases) {
+  for (const ErrorCase& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      try {
+        (void)parse_yaml(c.spec_yaml);
+        FAIL("no error for " << c.spec_yaml);
+      } catch (const SpecError& e) {
+        CHECK(std::string(e.what()) == c.message);
+        CHECK(e.path + ": " + e.message == c.message);
+      }
+    }
+  }
+}
+
 TEST_CASE("invalid specs fail with the path and a precise message", "[spec]") {
   const std::string partial =
       ": repository, image and version must be set together (or image alone as a full path)";
@@ -232,17 +247,7 @@ TEST_CASE("invalid specs fail with the path and a precise message", "[spec]") {
       {"runtimeClass as a map", "operator: {runtimeClass: {name: nvidia}}",
        "spec.operator.runtimeClass: expected a string, got an object"},
   };
-  for (const ErrorCase& c : cases) {
-    DYNAMIC_SECTION(c.name) {
-      try {
-        (void)parse_yaml(c.spec_yaml);
-        FAIL("no error for " << c.spec_yaml);
-      } catch (const SpecError& e) {
-        CHECK(std::string(e.what()) == c.message);
-        CHECK(e.path + ": " + e.message == c.message);
-      }
-    }
-  }
+  check_spec_errors(cases);
 }
 
 // Found by fuzzing: a long non-ASCII value was cut inside a UTF-8 sequence, and the
@@ -258,16 +263,7 @@ TEST_CASE("a wrong-typed long non-ASCII value gives a SpecError cut on a charact
       {"mps root", "devicePlugin: {mps: {root: \"" + value + "\"}}",
        "spec.devicePlugin.mps.root: expected an absolute path, got " + shown},
   };
-  for (const ErrorCase& c : cases) {
-    DYNAMIC_SECTION(c.name) {
-      try {
-        (void)parse_yaml(c.spec_yaml);
-        FAIL("no error for " << c.spec_yaml);
-      } catch (const SpecError& e) {
-        CHECK(std::string(e.what()) == c.message);
-      }
-    }
-  }
+  check_spec_errors(cases);
 }
 
 TEST_CASE("malformed UTF-8 in a value or a key still gives a SpecError naming the field", "[spec]") {
