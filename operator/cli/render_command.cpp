@@ -1,57 +1,48 @@
 // `clusterpolicy-operator render`: prints every object the operator would apply
 // for a ClusterPolicy, through the same pure code the controller runs. No
 // cluster needed: for reviews and GitOps pipelines.
-#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
+#include "cli/parser.hpp"
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 #include "deviceplugin/config.hpp"
 
 namespace cpo::cli {
 
-int render_command(const std::vector<std::string>& args) {
-  std::string file;
-  std::string config_map_file;
-  std::string ns = "gpu-operator";
-  std::string device_plugin_image = std::getenv("DEVICE_PLUGIN_IMAGE") ? std::getenv("DEVICE_PLUGIN_IMAGE")
-                                                                       : clusterpolicy::kDefaultOperandImage;
-  std::string gfd_image = std::getenv("GFD_IMAGE") ? std::getenv("GFD_IMAGE") : clusterpolicy::kDefaultOperandImage;
-  bool runtime_class = true;
-  FlagSet flags("render");
-  flags.add_string("filename", &file, "the ClusterPolicy manifest (- for standard input); also -f", "FILE");
-  flags.add_string("f", &file, "same as --filename", "FILE");
-  flags.add_string("config-map", &config_map_file, "the device-plugin config ConfigMap named by spec.devicePlugin.config.name",
-                   "FILE");
-  flags.add_string("namespace", &ns, "the operator namespace", "NS");
-  flags.add_string("device-plugin-image", &device_plugin_image, "default device-plugin image (env DEVICE_PLUGIN_IMAGE)", "IMAGE");
-  flags.add_string("gfd-image", &gfd_image, "default GPU Feature Discovery image (env GFD_IMAGE)", "IMAGE");
-  flags.add_bool("runtime-class-exists", &runtime_class, "render as if RuntimeClass spec.operator.runtimeClass exists");
-  auto positional = flags.parse(args);
-  if (flags.help_requested()) {
-    std::cout << "Usage: clusterpolicy-operator render -f clusterpolicy.yaml [--config-map cm.yaml] [--namespace NS]\n\n"
-                 "Prints, as YAML, every object the operator would apply for the ClusterPolicy.\n\nFlags:\n"
-              << flags.usage();
-    return 0;
-  }
-  if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
-  if (file.empty()) throw UsageError("render needs -f FILE");
+void add_render_command(CLI::App& command, RenderOptions& o) {
+  command.footer("Prints, as YAML, every object the operator would apply for the ClusterPolicy.");
+  add_string(command, "-f,--filename", o.file, "the ClusterPolicy manifest (- for standard input)", "FILE");
+  add_string(command, "--config-map", o.config_map_file,
+             "the device-plugin config ConfigMap named by spec.devicePlugin.config.name", "FILE");
+  add_string(command, "--namespace", o.ns, "the operator namespace", "NS");
+  add_string(command, "--device-plugin-image", o.device_plugin_image, "default device-plugin image", "IMAGE")
+      ->envname("DEVICE_PLUGIN_IMAGE");
+  add_string(command, "--gfd-image", o.gfd_image, "default GPU Feature Discovery image", "IMAGE")->envname("GFD_IMAGE");
+  add_bool(command, "--runtime-class-exists", o.runtime_class_exists,
+           "render as if RuntimeClass spec.operator.runtimeClass exists");
+}
+
+int render_command(const RenderOptions& o) {
+  if (o.file.empty()) throw UsageError("render needs -f FILE");
+  const std::string& file = o.file;
+  const std::string& config_map_file = o.config_map_file;
+  const std::string& ns = o.ns;
 
   try {
     clusterpolicy::RenderInputs inputs;
-    inputs.cluster_policy = clusterpolicy::yaml_to_json(read_input(file));
+    inputs.cluster_policy = apimachinery::yaml_to_json(read_input(file));
     if (!inputs.cluster_policy.is_object() || inputs.cluster_policy.value("kind", "") != "ClusterPolicy") {
       std::cerr << file << ": not a ClusterPolicy manifest (kind: ClusterPolicy)\n";
       return 1;
     }
     inputs.ns = ns;
-    inputs.images = {device_plugin_image, gfd_image};
-    inputs.runtime_class_exists = runtime_class;
+    inputs.images = {o.device_plugin_image, o.gfd_image};
+    inputs.runtime_class_exists = o.runtime_class_exists;
     auto spec = clusterpolicy::parse_spec(inputs.cluster_policy.value("spec", nlohmann::json::object()));
     std::vector<nlohmann::json> extra;
     if (!spec.device_plugin.config_name.empty()) {
@@ -61,7 +52,7 @@ int render_command(const std::vector<std::string>& args) {
         inputs.config = clusterpolicy::ConfigSource{spec.device_plugin.config_name, ""};
       } else {
         // As the controller does: validate, snapshot, mount the snapshot.
-        auto cm = clusterpolicy::yaml_to_json(read_input(config_map_file));
+        auto cm = apimachinery::yaml_to_json(read_input(config_map_file));
         if (!cm.is_object() || cm.value("kind", "") != "ConfigMap") {
           std::cerr << config_map_file << ": not a ConfigMap manifest (kind: ConfigMap)\n";
           return 1;

@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
+#include "cli/parser.hpp"
 #include "clusterpolicy/controller.hpp"
 #include "kube/config.hpp"
 #include "runtime/event_recorder.hpp"
@@ -20,11 +20,6 @@ namespace {
 
 constexpr const char* kInClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
-
 std::string resolve_namespace(const std::string& flag) {
   if (!flag.empty()) return flag;
   std::error_code ec;
@@ -33,74 +28,59 @@ std::string resolve_namespace(const std::string& flag) {
     const std::string ns = text.substr(0, text.find('\n'));
     if (!ns.empty()) return ns;
   }
-  return env_or("OPERATOR_NAMESPACE", "");
+  const char* env = std::getenv("OPERATOR_NAMESPACE");
+  return env ? env : "";
 }
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args) {
-  std::string kubeconfig;
-  std::string ns;
-  bool leader_elect = false;
-  std::string lease_namespace;
-  std::string lease_name = "clusterpolicy-operator-leader";
-  std::string health_address = ":8081";
-  std::string metrics_address = ":8080";
-  std::string log_format = "text";
-  std::string log_level = "info";
-  std::string device_plugin_image = env_or("DEVICE_PLUGIN_IMAGE", clusterpolicy::kDefaultOperandImage);
-  std::string gfd_image = env_or("GFD_IMAGE", clusterpolicy::kDefaultOperandImage);
-  std::chrono::seconds graceful_shutdown{30};
-  std::chrono::seconds rollout_deadline{600};
+void add_run_command(CLI::App& command, RunOptions& o) {
+  command.footer(
+      "Reconciles the ClusterPolicy (nvidia.com/v1) into the NVIDIA device-plugin, MPS control-daemon\n"
+      "and GPU Feature Discovery DaemonSets.");
+  add_string(command, "--kubeconfig", o.kubeconfig,
+             "kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config",
+             "PATH");
+  add_string(command, "--namespace", o.ns,
+             "namespace of the operator and its operands; default: the in-cluster namespace, else $OPERATOR_NAMESPACE",
+             "NS");
+  add_bool(command, "--leader-elect", o.leader_elect,
+           "run only while holding a coordination.k8s.io Lease (for replicas > 1)");
+  add_string(command, "--leader-election-namespace", o.lease_namespace, "namespace of the Lease; default: --namespace",
+             "NS");
+  add_string(command, "--leader-election-id", o.lease_name, "name of the Lease", "NAME");
+  add_string(command, "--health-probe-bind-address", o.health_address, "address of /healthz and /readyz; 0 disables",
+             "ADDR");
+  add_string(command, "--metrics-bind-address", o.metrics_address, "address of /metrics; 0 disables", "ADDR");
+  add_string(command, "--log-format", o.log_format, "text or json", "FORMAT");
+  add_string(command, "--log-level", o.log_level, "trace, debug, info, warn, error", "LEVEL");
+  add_string(command, "--device-plugin-image", o.device_plugin_image,
+             "device-plugin image when the ClusterPolicy names none", "IMAGE")
+      ->envname("DEVICE_PLUGIN_IMAGE");
+  add_string(command, "--gfd-image", o.gfd_image, "GPU Feature Discovery image when the ClusterPolicy names none",
+             "IMAGE")
+      ->envname("GFD_IMAGE");
+  add_duration(command, "--graceful-shutdown-timeout", o.graceful_shutdown,
+               "how long a stop waits for reconciles in flight");
+  add_duration(command, "--rollout-deadline", o.rollout_deadline,
+               "a config rollout making no progress this long is rolled back to the previous snapshot; "
+               "the ClusterPolicy annotation clusterpolicy-operator.dev/rollout-deadline overrides it");
+}
 
-  FlagSet flags("run");
-  flags.add_string("kubeconfig", &kubeconfig,
-                   "kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config",
-                   "PATH");
-  flags.add_string("namespace", &ns,
-                   "namespace of the operator and its operands; default: the in-cluster namespace, else "
-                   "$OPERATOR_NAMESPACE",
-                   "NS");
-  flags.add_bool("leader-elect", &leader_elect, "run only while holding a coordination.k8s.io Lease (for replicas > 1)");
-  flags.add_string("leader-election-namespace", &lease_namespace, "namespace of the Lease; default: --namespace", "NS");
-  flags.add_string("leader-election-id", &lease_name, "name of the Lease", "NAME");
-  flags.add_string("health-probe-bind-address", &health_address, "address of /healthz and /readyz; 0 disables", "ADDR");
-  flags.add_string("metrics-bind-address", &metrics_address, "address of /metrics; 0 disables", "ADDR");
-  flags.add_string("log-format", &log_format, "text or json", "FORMAT");
-  flags.add_string("log-level", &log_level, "trace, debug, info, warn, error", "LEVEL");
-  flags.add_string("device-plugin-image", &device_plugin_image,
-                   "device-plugin image when the ClusterPolicy names none (env DEVICE_PLUGIN_IMAGE)", "IMAGE");
-  flags.add_string("gfd-image", &gfd_image, "GPU Feature Discovery image when the ClusterPolicy names none (env GFD_IMAGE)",
-                   "IMAGE");
-  flags.add_duration("graceful-shutdown-timeout", &graceful_shutdown,
-                     "how long a stop waits for reconciles in flight");
-  flags.add_duration("rollout-deadline", &rollout_deadline,
-                     "a config rollout making no progress this long is rolled back to the previous snapshot; "
-                     "the ClusterPolicy annotation nvidia.com/rollout-deadline overrides it");
-
-  std::vector<std::string> positional;
+int run_command(const RunOptions& o) {
   runtime::BindAddress health, metrics;
   runtime::LogFormat format;
   try {
-    positional = flags.parse(args);
-    if (flags.help_requested()) {
-      std::cout << "Usage: clusterpolicy-operator run [flags]\n\n"
-                   "Reconciles the ClusterPolicy (nvidia.com/v1) into the NVIDIA device-plugin, MPS control-daemon\n"
-                   "and GPU Feature Discovery DaemonSets.\n\nFlags:\n"
-                << flags.usage();
-      return 0;
-    }
-    if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
-    if (rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
-    health = runtime::parse_bind_address(health_address, "--health-probe-bind-address");
-    metrics = runtime::parse_bind_address(metrics_address, "--metrics-bind-address");
-    format = runtime::parse_log_format(log_format);
-    runtime::setup_logging(format, log_level);
+    if (o.rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
+    health = runtime::parse_bind_address(o.health_address, "--health-probe-bind-address");
+    metrics = runtime::parse_bind_address(o.metrics_address, "--metrics-bind-address");
+    format = runtime::parse_log_format(o.log_format);
+    runtime::setup_logging(format, o.log_level);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
 
-  ns = resolve_namespace(ns);
+  const std::string ns = resolve_namespace(o.ns);
   if (ns.empty()) {
     spdlog::error("no operator namespace: pass --namespace, run in a pod, or set OPERATOR_NAMESPACE");
     return 2;
@@ -112,7 +92,7 @@ int run_command(const std::vector<std::string>& args) {
   runtime::Metrics metrics_registry;
   std::unique_ptr<kube::Client> client;
   try {
-    kube::ClusterConfig config = kube::load_default(kubeconfig);
+    kube::ClusterConfig config = kube::load_default(o.kubeconfig);
     kube::ClientOptions client_options;
     client_options.observer = metrics_registry.rest_observer(config.host + ":" + config.port);
     client_options.request_timeout = std::chrono::seconds(20);
@@ -124,16 +104,16 @@ int run_command(const std::vector<std::string>& args) {
   }
 
   runtime::ManagerOptions manager_options;
-  manager_options.leader_elect = leader_elect;
-  manager_options.lease.lease_namespace = lease_namespace.empty() ? ns : lease_namespace;
-  manager_options.lease.lease_name = lease_name;
+  manager_options.leader_elect = o.leader_elect;
+  manager_options.lease.lease_namespace = o.lease_namespace.empty() ? ns : o.lease_namespace;
+  manager_options.lease.lease_name = o.lease_name;
   // Pod name (or host name) plus a unique suffix: a restarted pod is a new candidate.
   std::string identity = runtime::default_identity();
   if (const char* pod = std::getenv("POD_NAME"); pod && *pod) identity = pod + identity.substr(identity.rfind('_'));
   manager_options.lease.identity = identity;
   manager_options.health_address = health;
   manager_options.metrics_address = metrics;
-  manager_options.graceful_shutdown = graceful_shutdown;
+  manager_options.graceful_shutdown = o.graceful_shutdown;
 
   runtime::KubeEventSink sink(*client);
   runtime::EventRecorder events(sink, "clusterpolicy-operator");
@@ -141,8 +121,8 @@ int run_command(const std::vector<std::string>& args) {
     runtime::Manager manager(*client, manager_options, metrics_registry);
     clusterpolicy::ControllerOptions controller_options;
     controller_options.ns = ns;
-    controller_options.images = {device_plugin_image, gfd_image};
-    controller_options.rollout_deadline = rollout_deadline;
+    controller_options.images = {o.device_plugin_image, o.gfd_image};
+    controller_options.rollout_deadline = o.rollout_deadline;
     controller_options.metrics = &metrics_registry;
     clusterpolicy::ClusterPolicyController controller(*client, manager, events, controller_options);
     spdlog::info("clusterpolicy-operator starting in namespace {}", ns);

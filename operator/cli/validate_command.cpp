@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
+#include "apimachinery/yaml_json.hpp"
+#include "cli/parser.hpp"
 #include "clusterpolicy/snapshot.hpp"
-#include "clusterpolicy/yaml_json.hpp"
 #include "deviceplugin/config.hpp"
 #include "util/file_read.hpp"
 
@@ -29,36 +29,29 @@ const std::string* first_non_string_data(const nlohmann::json& manifest) {
 
 }  // namespace
 
-int validate_command(const std::vector<std::string>& args) {
-  std::string file;
-  std::string default_key;
-  std::string mig_strategy;
-  std::string plugin_version = deviceplugin::kNewestPluginVersion.str();
-  std::string unknown_keys = "refuse";
-  FlagSet flags("validate");
-  flags.add_string("filename", &file, "the ConfigMap manifest to check (- for standard input); also -f", "FILE");
-  flags.add_string("f", &file, "same as --filename", "FILE");
-  flags.add_string("default", &default_key, "the key spec.devicePlugin.config.default names", "KEY");
-  flags.add_string("mig-strategy", &mig_strategy, "spec.mig.strategy (none, single, mixed); beats flags.migStrategy",
-                   "STRATEGY");
-  flags.add_string("device-plugin-version", &plugin_version,
-                   "the device-plugin release the ClusterPolicy deploys, v0.17.0 ... v0.20.x (default: the newest)",
-                   "VERSION");
-  flags.add_string("unknown-keys", &unknown_keys,
-                   "refuse or warn: keys the plugin ignores (the ClusterPolicy annotation "
-                   "clusterpolicy-operator.dev/unknown-config-keys)",
-                   "MODE");
-  auto positional = flags.parse(args);
-  if (flags.help_requested()) {
-    std::cout << "Usage: clusterpolicy-operator validate -f configmap.yaml [--default KEY] [--mig-strategy S]\n"
-                 "         [--device-plugin-version VERSION] [--unknown-keys refuse|warn]\n\n"
-                 "Checks every key of a device-plugin config ConfigMap as the operator does before rolling it out.\n"
-                 "Exit 0 when valid; 1 with one line per problem (key: path: message) on standard output.\n"
-                 "Warnings go to standard error.\n\nFlags:\n"
-              << flags.usage();
-    return 0;
-  }
-  if (!positional.empty()) throw UsageError("unexpected argument \"" + positional[0] + "\"");
+void add_validate_command(CLI::App& command, ValidateOptions& o) {
+  command.footer(
+      "Checks every key of a device-plugin config ConfigMap as the operator does before rolling it out.\n"
+      "Exit 0 when valid; 1 with one line per problem (key: path: message) on standard output.\n"
+      "Warnings go to standard error.");
+  add_string(command, "-f,--filename", o.file, "the ConfigMap manifest to check (- for standard input)", "FILE");
+  add_string(command, "--default", o.default_key, "the key spec.devicePlugin.config.default names", "KEY");
+  add_string(command, "--mig-strategy", o.mig_strategy, "spec.mig.strategy (none, single, mixed); beats flags.migStrategy",
+             "STRATEGY");
+  add_string(command, "--device-plugin-version", o.plugin_version,
+             "the device-plugin release the ClusterPolicy deploys, v0.17.0 ... v0.20.x",
+             "VERSION");
+  add_string(command, "--unknown-keys", o.unknown_keys,
+             "refuse or warn: keys the plugin ignores (the ClusterPolicy annotation "
+             "clusterpolicy-operator.dev/unknown-config-keys)",
+             "MODE");
+}
+
+int validate_command(const ValidateOptions& o) {
+  const std::string& file = o.file;
+  const std::string& mig_strategy = o.mig_strategy;
+  const std::string& plugin_version = o.plugin_version;
+  const std::string& unknown_keys = o.unknown_keys;
   if (file.empty()) throw UsageError("validate needs -f FILE");
   if (!mig_strategy.empty() && mig_strategy != "none" && mig_strategy != "single" && mig_strategy != "mixed") {
     throw UsageError("--mig-strategy: \"" + mig_strategy + "\" is not one of none, single, mixed");
@@ -75,7 +68,7 @@ int validate_command(const std::vector<std::string>& args) {
   std::map<std::string, std::string> data;
   std::string name;
   try {
-    const nlohmann::json manifest = clusterpolicy::yaml_to_json(read_input(file));
+    const nlohmann::json manifest = apimachinery::yaml_to_json(read_input(file));
     if (!manifest.is_object() || manifest.value("kind", nlohmann::json()) != "ConfigMap") {
       std::cout << file << ": not a ConfigMap manifest (kind: ConfigMap)\n";
       return 1;
@@ -98,7 +91,7 @@ int validate_command(const std::vector<std::string>& args) {
   context.plugin_version = *version;
   if (unknown_keys == "warn") context.unknown_keys = deviceplugin::UnknownKeys::Warn;
   std::optional<std::string> default_opt;
-  if (!default_key.empty()) default_opt = default_key;
+  if (!o.default_key.empty()) default_opt = o.default_key;
   auto result = deviceplugin::validate_configmap(data, default_opt, {}, context, name);
   for (const auto& problem : result.problems) {
     if (problem.severity == deviceplugin::Severity::Warning) {

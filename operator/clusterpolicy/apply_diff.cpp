@@ -1,5 +1,7 @@
 #include "clusterpolicy/apply_diff.hpp"
 
+#include "apimachinery/quantity.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -11,51 +13,13 @@ namespace cpo::clusterpolicy {
 
 namespace {
 
-// A Kubernetes quantity ("500m", "1Gi", "2") as a number, when it is one.
-std::optional<double> quantity_value(const std::string& text) {
-  static const std::pair<const char*, double> kSuffixes[] = {
-      {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-      {"Pi", 1125899906842624.0}, {"Ei", 1152921504606846976.0}, {"n", 1e-9}, {"u", 1e-6}, {"m", 1e-3},
-      {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}, {"E", 1e18}};
-  if (text.empty()) return std::nullopt;
-  std::size_t digits = 0;
-  while (digits < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.' ||
-          (digits == 0 && (text[0] == '+' || text[0] == '-')))) {
-    ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  std::string number = text.substr(0, digits);
-  std::string suffix = text.substr(digits);
-  double multiplier = 1.0;
-  if (!suffix.empty()) {
-    bool known = false;
-    for (const auto& [s, m] : kSuffixes) {
-      if (suffix == s) {
-        multiplier = m;
-        known = true;
-        break;
-      }
-    }
-    if (!known) return std::nullopt;
-  }
-  try {
-    std::size_t used = 0;
-    double value = std::stod(number, &used);
-    if (used != number.size()) return std::nullopt;
-    return value * multiplier;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
 bool scalars_equal(const nlohmann::json& live, const nlohmann::json& desired, bool quantity) {
   if (live == desired) return true;
   if (live.is_number() && desired.is_number()) return live.get<double>() == desired.get<double>();
   if (!quantity) return false;
   // Quantities: the API server canonicalises them ("1000m" → "1", 2 → "2").
   auto as_quantity = [](const nlohmann::json& v) -> std::optional<double> {
-    if (v.is_string()) return quantity_value(v.get<std::string>());
+    if (v.is_string()) return apimachinery::quantity_value(v.get<std::string>());
     if (v.is_number()) return v.get<double>();
     return std::nullopt;
   };
@@ -136,23 +100,3 @@ std::string first_difference(const nlohmann::json& live, const nlohmann::json& d
 
 }  // namespace cpo::clusterpolicy
 
-namespace cpo::clusterpolicy {
-
-nlohmann::json merge_patch_between(const nlohmann::json& from, const nlohmann::json& to) {
-  if (!from.is_object() || !to.is_object()) return to;
-  nlohmann::json patch = nlohmann::json::object();
-  for (auto it = from.begin(); it != from.end(); ++it) {
-    if (!to.contains(it.key())) patch[it.key()] = nullptr;
-  }
-  for (auto it = to.begin(); it != to.end(); ++it) {
-    auto old = from.find(it.key());
-    if (old == from.end()) {
-      patch[it.key()] = *it;
-    } else if (*old != *it) {
-      patch[it.key()] = (old->is_object() && it->is_object()) ? merge_patch_between(*old, *it) : *it;
-    }
-  }
-  return patch;
-}
-
-}  // namespace cpo::clusterpolicy

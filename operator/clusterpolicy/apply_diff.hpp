@@ -24,10 +24,3 @@ std::string first_difference(const nlohmann::json& live, const nlohmann::json& d
 
 }  // namespace cpo::clusterpolicy
 
-namespace cpo::clusterpolicy {
-
-// An RFC 7386 merge patch turning `from` into `to` (keys that vanished become
-// null; lists are replaced whole). Empty object when they are equal.
-nlohmann::json merge_patch_between(const nlohmann::json& from, const nlohmann::json& to);
-
-}  // namespace cpo::clusterpolicy

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "apimachinery/nested.hpp"
+#include "apimachinery/rfc3339.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/status.hpp"
 
@@ -12,17 +14,6 @@ namespace {
 constexpr std::size_t kFailedHashesKept = 10;
 
 std::string short_hash(const std::string& hash) { return hash.substr(0, 10); }
-
-
-std::vector<std::string> strings(const nlohmann::json& object, const char* key) {
-  std::vector<std::string> out;
-  if (auto it = object.find(key); it != object.end() && it->is_array()) {
-    for (const auto& v : *it) {
-      if (v.is_string()) out.push_back(v.get<std::string>());
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -45,7 +36,7 @@ RolloutRecord RolloutRecord::from_status(const nlohmann::json& c) {
   r.desired_hash = c.value("desiredHash", "");
   r.progress = c.value("progress", "");
   r.progress_since = c.value("progressSince", "");
-  r.failed_hashes = strings(c, "failedHashes");
+  r.failed_hashes = apimachinery::nested_strings(c, {"failedHashes"});
   return r;
 }
 
@@ -81,7 +72,7 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 std::string track_rollout(const ConfigInputs& in, ConfigDecision& d, const std::string& where) {
   if (!d.source || d.source->content_hash.empty()) return "";
   const std::string target = d.source->content_hash;
-  const std::string now_text = rfc3339(in.now);
+  const std::string now_text = apimachinery::rfc3339(in.now);
   if (d.record.desired_hash != target) {
     d.record.desired_hash = target;
     d.record.progress.clear();
@@ -121,7 +112,7 @@ std::string track_rollout(const ConfigInputs& in, ConfigDecision& d, const std::
     d.record.progress_since = now_text;
   }
   if (waits_for_deletion) return progress;  // OnDelete: pods roll when deleted, not on a clock
-  const auto since = runtime::parse_rfc3339(d.record.progress_since).value_or(in.now);
+  const auto since = apimachinery::parse_rfc3339(d.record.progress_since).value_or(in.now);
   const auto stalled = std::chrono::duration_cast<std::chrono::seconds>(in.now - since);
   auto previous = snapshot_of(in, in.record.applied_hash);
   if (stalled >= in.rollout_deadline && previous && in.record.applied_hash != target) {

@@ -6,21 +6,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include "apimachinery/hash.hpp"
+#include "apimachinery/merge_patch.hpp"
+#include "apimachinery/rfc3339.hpp"
 #include "clusterpolicy/apply_diff.hpp"
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/node_labels.hpp"
+#include "clusterpolicy/observe.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
 #include "clusterpolicy/status.hpp"
-#include "runtime/duration.hpp"
+#include "clusterpolicy/vocabulary.hpp"
 
 namespace cpo::clusterpolicy {
 
 namespace {
 
 constexpr const char* kReconcileKey = "cluster-policy";
-constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=clusterpolicy-operator";
-constexpr const char* kAppliedDigestAnnotation = "clusterpolicy.nvidia.com/applied-digest";
 
 // Labels the node cache keeps: the operator reads nothing else of a Node.
 bool node_label_kept(const std::string& key) {
@@ -64,18 +66,12 @@ std::optional<int> label_int(const nlohmann::json& labels, const char* key) {
 // The ConfigValid condition that joins Ready and Error while a config is in use.
 nlohmann::json config_condition(const ConfigDecision& decision, const StatusInputs& status) {
   bool valid = decision.outcome == ConfigOutcome::Current || decision.outcome == ConfigOutcome::Rolling;
-  std::string reason = valid ? "Valid" : decision.outcome == ConfigOutcome::Invalid ? "ConfigInvalid"
-                                         : decision.outcome == ConfigOutcome::Missing ? "ConfigMissing"
-                                                                                      : "RolloutFailed";
-  std::string since = rfc3339(status.now);
-  std::string text = valid ? "True" : "False";
-  if (auto list = status.previous.find("conditions"); list != status.previous.end() && list->is_array()) {
-    for (const auto& c : *list) {
-      if (c.value("type", "") == "ConfigValid" && c.value("status", "") == text) since = c.value("lastTransitionTime", since);
-    }
-  }
-  return {{"type", "ConfigValid"}, {"status", text}, {"reason", reason}, {"message", decision.message},
-          {"lastTransitionTime", since}, {"observedGeneration", status.generation}};
+  const char* why = valid ? reason::kValid
+                    : decision.outcome == ConfigOutcome::Invalid ? reason::kConfigInvalid
+                    : decision.outcome == ConfigOutcome::Missing ? reason::kConfigMissing
+                                                                 : reason::kRolloutFailed;
+  return make_condition(condition::kConfigValid, valid, why, decision.message, status.generation, status.previous,
+                        apimachinery::rfc3339(status.now));
 }
 
 // The first few errors and how many more: a status message stays readable and
@@ -94,7 +90,7 @@ void stamp_digest(nlohmann::json& object) {
   auto& annotations = object["metadata"]["annotations"];
   if (!annotations.is_object()) annotations = nlohmann::json::object();
   annotations.erase(kAppliedDigestAnnotation);
-  const std::string digest = sha256_hex(object.dump()).substr(0, 16);
+  const std::string digest = apimachinery::sha256_hex(object.dump()).substr(0, 16);
   object["metadata"]["annotations"][kAppliedDigestAnnotation] = digest;
 }
 
@@ -130,16 +126,16 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   auto& c = *caches_;
   if (options_.metrics) {
     rejections_ = &prometheus::BuildCounter()
-                       .Name("clusterpolicy_config_rejections_total")
+                       .Name("clusterpolicy_operator_config_rejections_total")
                        .Help("Device-plugin config edits rejected by validation, by ConfigMap")
                        .Register(options_.metrics->registry());
     rollbacks_ = &prometheus::BuildCounter()
-                      .Name("clusterpolicy_config_rollbacks_total")
+                      .Name("clusterpolicy_operator_config_rollbacks_total")
                       .Help("Config rollouts rolled back after making no progress for the rollout deadline, by ConfigMap")
                       .Register(options_.metrics->registry());
   }
-  c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); },
-                                         options_.workers);
+  // One worker: every event maps to the one key, which a queue never hands to two workers.
+  c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); });
   auto enqueue = [queue = &c.controller->queue()] { queue->add(kReconcileKey); };
   runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
@@ -224,21 +220,9 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   in.mig_strategy = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
   set_plugin_context(policy, spec, in);
   in.now = now;
-  in.rollout_deadline = options_.rollout_deadline;
-  if (auto annotations = policy["metadata"].find("annotations"); annotations != policy["metadata"].end()) {
-    std::string text = annotations->value(kRolloutDeadlineAnnotation, "");
-    if (!text.empty()) {
-      try {
-        auto deadline = runtime::parse_duration(text);
-        if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
-        in.rollout_deadline = deadline;
-      } catch (const std::exception& e) {
-        in.rollout_deadline_problem = "annotation " + std::string(kRolloutDeadlineAnnotation) + "=\"" + text +
-                                      "\" ignored (" + e.what() + "); the rollout deadline is " +
-                                      std::to_string(in.rollout_deadline.count()) + "s";
-      }
-    }
-  }
+  const auto deadline = rollout_deadline(policy, options_.rollout_deadline);
+  in.rollout_deadline = deadline.value;
+  in.rollout_deadline_problem = deadline.problem;
   if (auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name)) in.source_data = configmap_data(*source);
 
   for (const auto& node : c.nodes->store().list()) {
@@ -246,8 +230,8 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
     deviceplugin::NodeSelection selection;
     selection.node = (*node)["metadata"]["name"];
     selection.selected_key = labels.value(kConfigNodeLabel, "");
-    selection.compute_major = label_int(labels, "nvidia.com/gpu.compute.major");
-    selection.compute_minor = label_int(labels, "nvidia.com/gpu.compute.minor");
+    selection.compute_major = label_int(labels, kComputeMajorLabel);
+    selection.compute_minor = label_int(labels, kComputeMinorLabel);
     if (!selection.selected_key.empty() || selection.compute_major) in.nodes.push_back(std::move(selection));
   }
 
@@ -269,19 +253,7 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   if (spec.device_plugin.enabled) consumers = {kDevicePluginName, kMpsName};
   if (spec.gfd.enabled) consumers.push_back(kGfdName);
   for (const auto& name : consumers) {
-    ConsumerState state;
-    state.name = name;
-    if (auto ds = c.daemonsets->store().get(options_.ns + "/" + name)) {
-      const auto& meta = (*ds)["spec"]["template"].value("metadata", nlohmann::json::object());
-      state.template_hash = meta.value("annotations", nlohmann::json::object()).value(kConfigHashAnnotation, "");
-      auto readiness = operand_readiness(name, ds.get());
-      state.rolled_out = readiness.rolled_out();
-      state.on_delete = readiness.on_delete;
-      state.updated = readiness.updated;
-      state.available = readiness.available;
-      state.desired = readiness.desired;
-    }
-    in.consumers.push_back(std::move(state));
+    in.consumers.push_back(consumer_state(name, c.daemonsets->store().get(options_.ns + "/" + name).get()));
   }
   return in;
 }
@@ -316,41 +288,43 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
     case ConfigOutcome::Invalid: {
       std::string all;
       for (const auto& line : block.value("errors", nlohmann::json::array())) all += "\n" + line.get<std::string>();
-      status.failure = Failure{"ConfigInvalid", decision.message};
+      status.failure = Failure{reason::kConfigInvalid, decision.message};
       if (changed) {
-        events_.record(policy, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
-        if (source) events_.record(*source, runtime::EventType::Warning, "ConfigInvalid", decision.message + all);
+        events_.record(policy, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
+        if (source) {
+          events_.record(*source, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
+        }
         if (rejections_) rejections_->Add({{"configmap", in.source_name}}).Increment();
       }
       break;
     }
     case ConfigOutcome::Missing:
-      status.failure = Failure{"ConfigMissing", decision.message};
-      if (changed) events_.record(policy, runtime::EventType::Warning, "ConfigMissing", decision.message);
+      status.failure = Failure{reason::kConfigMissing, decision.message};
+      if (changed) events_.record(policy, runtime::EventType::Warning, event_reason::kConfigMissing, decision.message);
       break;
     case ConfigOutcome::RolledBack:
     case ConfigOutcome::PreviouslyFailed:
-      status.failure = Failure{"RolloutFailed", decision.message};
+      status.failure = Failure{reason::kRolloutFailed, decision.message};
       break;
     case ConfigOutcome::Rolling:
-      if (changed) events_.record(policy, runtime::EventType::Normal, "ConfigRollingOut", decision.message);
+      if (changed) events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRollingOut, decision.message);
       break;
     case ConfigOutcome::Current:
       break;
   }
   if (decision.rollback_message) {
     if (rollbacks_) rollbacks_->Add({{"configmap", in.source_name}}).Increment();
-    events_.record(policy, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
-    if (source) events_.record(*source, runtime::EventType::Warning, "RolloutFailed", *decision.rollback_message);
+    events_.record(policy, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
+    if (source) events_.record(*source, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
   }
   if (decision.rolled_out_message) {
-    events_.record(policy, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
-    if (source) events_.record(*source, runtime::EventType::Normal, "ConfigRolledOut", *decision.rolled_out_message);
+    events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
+    if (source) events_.record(*source, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
   }
   if (!decision.nodes_with_unknown_keys.empty() && unknown_nodes_changed) {
     std::string list;
     for (const auto& n : decision.nodes_with_unknown_keys) list += (list.empty() ? "" : ", ") + n;
-    events_.record(policy, runtime::EventType::Warning, "NodeSelectsUnknownConfig",
+    events_.record(policy, runtime::EventType::Warning, event_reason::kNodeSelectsUnknownConfig,
                    "nodes label " + std::string(kConfigNodeLabel) + " with a key ConfigMap " + in.source_name +
                        " does not have; their config-manager will fail: " + list);
   }
@@ -371,7 +345,7 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
   if (decision.create_snapshot && decision.source) {
     // Created in this reconcile, so not in the cache yet: it is the newest.
     snapshots.push_back({decision.source->configmap_name, decision.source->content_hash, std::nullopt,
-                         std::nullopt, {}, rfc3339(in.now)});
+                         std::nullopt, {}, apimachinery::rfc3339(in.now)});
   }
   for (const auto& name : snapshots_to_prune(snapshots, referenced)) {
     try {
@@ -431,7 +405,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     const std::string name = policy["metadata"]["name"];
     try {
       auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
-                                   {{"status", merge_patch_between(previous, status)}});
+                                   {{"status", apimachinery::merge_patch_between(previous, status)}});
       auto& entry = written_status_[policy["metadata"].value("uid", "")];
       entry.superseded.insert(policy["metadata"].value("resourceVersion", ""));
       if (!entry.latest.empty()) entry.superseded.insert(entry.latest);
@@ -451,7 +425,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     nlohmann::json status = ignored_status(active_name, options_.ns, other["metadata"].value("generation", 0L),
                                            previous, now);
     if (previous.value("state", "") != "ignored") {
-      events_.record(other, runtime::EventType::Warning, "Ignored",
+      events_.record(other, runtime::EventType::Warning, event_reason::kIgnored,
                      "ClusterPolicy " + active_name + " is active (the oldest); this one is ignored");
     }
     write_status(other, status);
@@ -532,22 +506,22 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     rendered = render(inputs);
     spdlog::debug("reconcile: rendered at {:.1f} ms", elapsed_ms());
   } catch (const SpecError& e) {
-    status_in.failure = Failure{"InvalidSpec", e.what()};
+    status_in.failure = Failure{reason::kInvalidSpec, e.what()};
     if (!reports_failure(status_in.previous, *status_in.failure)) {
-      events_.record(active, runtime::EventType::Warning, "InvalidSpec", e.what());
+      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidSpec, e.what());
     }
     write_status(active, compute_status(status_in));
-    if (!errors.empty()) throw std::runtime_error(summarize(errors));
+    if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors));
     return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
   } catch (const std::exception& e) {
-    status_in.failure = Failure{"RenderFailed", std::string("rendering the operands failed: ") + e.what()};
+    status_in.failure = Failure{reason::kRenderFailed, std::string("rendering the operands failed: ") + e.what()};
     write_status(active, compute_status(status_in));
     throw;
   }
   if (config && !config->rollout_deadline_problem.empty()) {
     const auto& noted = status_in.previous.value("notes", nlohmann::json::array());
     if (std::find(noted.begin(), noted.end(), config->rollout_deadline_problem) == noted.end()) {
-      events_.record(active, runtime::EventType::Warning, "InvalidAnnotation", config->rollout_deadline_problem);
+      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidAnnotation, config->rollout_deadline_problem);
     }
     rendered.notes.push_back(config->rollout_deadline_problem);
   }
@@ -588,15 +562,15 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
       if (p.live) {
         std::string field = first_difference(*p.live, comparable(*p.object));
         spdlog::info("updated {} ({} differed)", what, field);
-        return {"", runtime::EventType::Normal, "Updated", "Updated " + what + " (" + field + ")"};
+        return {"", runtime::EventType::Normal, event_reason::kUpdated, "Updated " + what + " (" + field + ")"};
       }
       spdlog::info("created {}", what);
-      return {"", runtime::EventType::Normal, "Created", "Created " + what};
+      return {"", runtime::EventType::Normal, event_reason::kCreated, "Created " + what};
     } catch (const kube::ApiError& e) {
-      return {what + ": " + e.message(), runtime::EventType::Warning, "ApplyFailed",
+      return {what + ": " + e.message(), runtime::EventType::Warning, event_reason::kApplyFailed,
               "Applying " + what + " failed: " + e.message()};
     } catch (const std::exception& e) {
-      return {what + ": " + e.what(), runtime::EventType::Warning, "ApplyFailed",
+      return {what + ": " + e.what(), runtime::EventType::Warning, event_reason::kApplyFailed,
               "Applying " + what + " failed: " + e.what()};
     }
   };
@@ -628,7 +602,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
         client_.remove(informer->resource(), {(*live)["metadata"].value("namespace", ""),
                                                (*live)["metadata"].value("name", ""), ""}, del);
         spdlog::info("deleted {} {}", kind, key);
-        events_.record(active, runtime::EventType::Normal, "Deleted", "Deleted " + kind + " " + key);
+        events_.record(active, runtime::EventType::Normal, event_reason::kDeleted, "Deleted " + kind + " " + key);
       } catch (const kube::ApiError& e) {
         if (!e.is_not_found()) errors.push_back("deleting " + kind + " " + key + ": " + e.message());
       }
@@ -643,7 +617,7 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     auto live = c.daemonsets->store().get(runtime::object_key(object));
     status_in.operands.push_back(operand_readiness(object["metadata"]["name"], live.get()));
   }
-  if (!errors.empty()) status_in.failure = Failure{"ReconcileFailed", summarize(errors)};
+  if (!errors.empty()) status_in.failure = Failure{reason::kReconcileFailed, summarize(errors)};
   nlohmann::json status = compute_status(status_in);
   if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
   write_status(active, status);
@@ -651,12 +625,9 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
   if (decision && decision->check_again_in) {
     check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
   }
-  if (!errors.empty()) {
-    // Retried with backoff; a rollout deadline is still checked on time, however
-    // long the backoff has grown.
-    if (check_again) c.controller->queue().add_after(kReconcileKey, *check_again);
-    throw std::runtime_error(summarize(errors));
-  }
+  // Retried with backoff; a rollout deadline is still checked on time, however
+  // long the backoff has grown.
+  if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors), check_again);
   if (check_again) return runtime::ReconcileResult::after(*check_again);
   return runtime::ReconcileResult::done();
 }

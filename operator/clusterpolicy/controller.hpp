@@ -24,18 +24,11 @@ struct ControllerOptions {
   std::string ns;                                  // the operator namespace: operands live here
   OperandImages images;                            // defaults when the spec names none
   std::string field_manager = "clusterpolicy-operator";
-  int workers = 1;
   // A config rollout that makes no progress this long is rolled back. The
-  // ClusterPolicy annotation nvidia.com/rollout-deadline (e.g. "90s") overrides it.
+  // ClusterPolicy annotation kRolloutDeadlineAnnotation (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
-  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_config_{rejections,rollbacks}_total
+  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_operator_config_{rejections,rollbacks}_total
 };
-
-inline constexpr const char* kRolloutDeadlineAnnotation = "nvidia.com/rollout-deadline";
-// "warn": keys of the device-plugin config that the deployed plugin ignores are warned
-// about instead of refused (a ConfigMap shared by several plugin releases). Default
-// and any other value: "refuse".
-inline constexpr const char* kUnknownConfigKeysAnnotation = "clusterpolicy-operator.dev/unknown-config-keys";
 
 class ClusterPolicyController {
  public:

@@ -6,13 +6,9 @@
 #include <optional>
 #include <string>
 
-namespace cpo::clusterpolicy {
+#include "clusterpolicy/vocabulary.hpp"
 
-inline constexpr const char* kGpuPresentLabel = "nvidia.com/gpu.present";
-inline constexpr const char* kNfdNvidiaPciLabel = "feature.node.kubernetes.io/pci-10de.present";
-inline constexpr const char* kDeployOperandsLabel = "nvidia.com/gpu.deploy.operands";
-inline constexpr const char* kDeployDevicePluginLabel = "nvidia.com/gpu.deploy.device-plugin";
-inline constexpr const char* kDeployGfdLabel = "nvidia.com/gpu.deploy.gpu-feature-discovery";
+namespace cpo::clusterpolicy {
 
 using Labels = std::map<std::string, std::string>;
 

@@ -5,7 +5,8 @@
 #include <stdexcept>
 
 #include "clusterpolicy/render_detail.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/nested.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -13,29 +14,17 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string string_at(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // [ClusterPolicy as controller owner], or null (with a note) when the object did not come
 // from an API server (no uid), e.g. a file given to the render command.
-json owner_references(const json& cluster_policy, std::vector<std::string>& notes) {
-  json metadata = cluster_policy.value("metadata", json::object());
-  if (!metadata.is_object()) metadata = json::object();
-  const std::string name = string_at(metadata, "name");
-  const std::string uid = string_at(metadata, "uid");
+json controller_owner(const json& cluster_policy, std::vector<std::string>& notes) {
+  const std::string name = apimachinery::nested_string(cluster_policy, {"metadata", "name"});
+  const std::string uid = apimachinery::nested_string(cluster_policy, {"metadata", "uid"});
   if (name.empty() || uid.empty()) {
     notes.push_back("ownerReferences omitted: the ClusterPolicy has no metadata." +
                     std::string(name.empty() ? "name" : "uid"));
     return nullptr;
   }
-  return json::array({{{"apiVersion", "nvidia.com/v1"},
-                       {"kind", "ClusterPolicy"},
-                       {"name", name},
-                       {"uid", uid},
-                       {"controller", true},
-                       {"blockOwnerDeletion", true}}});
+  return owner_references(name, uid);
 }
 
 void note_ignored_labels(const ClusterPolicySpec& spec, std::vector<std::string>& notes) {
@@ -69,7 +58,7 @@ Rendered render(const RenderInputs& inputs) {
                                     "spec.devicePlugin")
                     : "",
       gfd ? resolve_image(spec.gfd.image, inputs.images.gfd, "spec.gfd") : "",
-      owner_references(inputs.cluster_policy, out.notes),
+      controller_owner(inputs.cluster_policy, out.notes),
       out.notes,
   };
 
@@ -113,7 +102,7 @@ std::string to_yaml_documents(const std::vector<nlohmann::json>& objects) {
   std::string out;
   for (const nlohmann::json& object : objects) {
     out += "---\n";
-    out += json_to_yaml(object);
+    out += apimachinery::json_to_yaml(object);
   }
   return out;
 }

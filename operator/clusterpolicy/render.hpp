@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clusterpolicy/spec.hpp"
+#include "clusterpolicy/vocabulary.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -25,16 +26,6 @@ inline constexpr const char* kDevicePluginServiceAccount = "nvidia-device-plugin
 inline constexpr const char* kGfdServiceAccount = "nvidia-gpu-feature-discovery";
 // ClusterRole and ClusterRoleBinding: config-manager reads its own Node's labels.
 inline constexpr const char* kConfigManagerRbacName = "nvidia-device-plugin-config-manager";
-
-// On every rendered object (not on pod templates).
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
-inline constexpr const char* kPartOfLabel = "app.kubernetes.io/part-of";
-inline constexpr const char* kOperatorName = "clusterpolicy-operator";
-
-// On the pod templates when the ConfigSource has a content hash: a new hash rolls the pods.
-inline constexpr const char* kConfigHashAnnotation = "nvidia.com/device-plugin.config-hash";
-// The node label config-manager reads to pick a config key.
-inline constexpr const char* kConfigNodeLabel = "nvidia.com/device-plugin.config";
 
 // Used when the ClusterPolicy names no image (operator flags / env DEVICE_PLUGIN_IMAGE,
 // GFD_IMAGE). Empty + no image in the spec = SpecError for an enabled component.

@@ -15,7 +15,6 @@ namespace cpo::clusterpolicy::detail {
 
 namespace {
 
-constexpr const char* kMpsCapableLabel = "nvidia.com/mps.capable";
 constexpr const char* kFeaturesDir = "/etc/kubernetes/node-feature-discovery/features.d";
 constexpr const char* kDmiDir = "/sys/class/dmi/id";
 

@@ -8,8 +8,7 @@ json object_metadata(const RenderContext& ctx, const std::string& name, bool nam
                      const std::string& app) {
   json labels = json::object();
   for (const auto& [key, value] : ctx.spec.operator_.labels) labels[key] = value;
-  labels[kManagedByLabel] = kOperatorName;
-  labels[kPartOfLabel] = kOperatorName;
+  labels.update(common_labels());  // ours win
   if (!app.empty()) labels["app"] = app;
 
   json metadata = {{"name", name}, {"labels", std::move(labels)}};

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include <openssl/evp.h>
+#include "apimachinery/hash.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -11,26 +11,13 @@ std::string config_hash(const ConfigContent& content) {
   // std::map iterates in key order: the serialisation is canonical.
   const nlohmann::json canonical = {
       {"data", content.data}, {"default", content.default_key}, {"migStrategy", content.mig_strategy}};
-  return sha256_hex(canonical.dump());
+  return apimachinery::sha256_hex(canonical.dump());
 }
 
 std::string snapshot_source_label(const std::string& source) {
   std::string value = source.substr(0, 63);
   while (!value.empty() && !std::isalnum(static_cast<unsigned char>(value.back()))) value.pop_back();
   return value;
-}
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
 }
 
 std::string snapshot_name(const std::string& source, const std::string& hash) {
@@ -50,43 +37,36 @@ nlohmann::json render_snapshot(const std::string& source, const ConfigContent& c
                              {"metadata",
                               {{"name", snapshot_name(source, hash)},
                                {"namespace", ns},
-                               {"labels",
-                                {{"app.kubernetes.io/managed-by", "clusterpolicy-operator"},
-                                 {"app.kubernetes.io/part-of", "clusterpolicy-operator"},
-                                 {kSnapshotSourceLabel, snapshot_source_label(source)},
-                                 {kSnapshotHashLabel, hash.substr(0, 63)}}},
+                               {"labels", common_labels()},
                                {"annotations",
                                 {{kSnapshotSha256Annotation, hash},
                                  {kSnapshotDefaultAnnotation, content.default_key},
                                  {kSnapshotMigStrategyAnnotation, content.mig_strategy}}}}},
                              {"immutable", true},
                              {"data", content.data}};
+  snapshot["metadata"]["labels"][kSnapshotSourceLabel] = snapshot_source_label(source);
+  snapshot["metadata"]["labels"][kSnapshotHashLabel] = hash.substr(0, 63);
   // Owned by the ClusterPolicy (garbage-collected with it); a manifest read from a
   // file for `render` has no uid, and a reference without one would be refused.
   const std::string uid = meta.contains("uid") && meta["uid"].is_string() ? meta["uid"].get<std::string>() : "";
   if (!uid.empty()) {
-    snapshot["metadata"]["ownerReferences"] = nlohmann::json::array({{{"apiVersion", "nvidia.com/v1"},
-                                                                      {"kind", "ClusterPolicy"},
-                                                                      {"name", meta.value("name", "")},
-                                                                      {"uid", uid},
-                                                                      {"controller", true},
-                                                                      {"blockOwnerDeletion", true}}});
+    snapshot["metadata"]["ownerReferences"] = owner_references(meta.value("name", ""), uid);
   }
   return snapshot;
 }
 
 std::optional<Snapshot> read_snapshot(const nlohmann::json& configmap) {
   const auto& meta = configmap.value("metadata", nlohmann::json::object());
-  if (!meta.value("labels", nlohmann::json::object()).contains(kSnapshotSourceLabel)) return std::nullopt;
+  if (!find_key(meta.value("labels", nlohmann::json::object()), {kSnapshotSourceLabel, legacy::kSnapshotSourceLabel})) {
+    return std::nullopt;
+  }
   const auto annotations = meta.value("annotations", nlohmann::json::object());
   Snapshot s;
   s.name = meta.value("name", "");
-  s.hash = annotations.value(kSnapshotSha256Annotation, "");
+  s.hash = find_key(annotations, {kSnapshotSha256Annotation, legacy::kSnapshotSha256Annotation}).value_or("");
   if (s.name.empty() || s.hash.empty()) return std::nullopt;
-  if (annotations.contains(kSnapshotDefaultAnnotation)) s.default_key = annotations.value(kSnapshotDefaultAnnotation, "");
-  if (annotations.contains(kSnapshotMigStrategyAnnotation)) {
-    s.mig_strategy = annotations.value(kSnapshotMigStrategyAnnotation, "");
-  }
+  s.default_key = find_key(annotations, {kSnapshotDefaultAnnotation, legacy::kSnapshotDefaultAnnotation});
+  s.mig_strategy = find_key(annotations, {kSnapshotMigStrategyAnnotation, legacy::kSnapshotMigStrategyAnnotation});
   for (const auto& [key, value] : configmap_data(configmap)) s.keys.insert(key);
   s.created = meta.value("creationTimestamp", "");
   return s;

@@ -16,17 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clusterpolicy/vocabulary.hpp"
+
 namespace cpo::clusterpolicy {
 
-inline constexpr const char* kSnapshotSourceLabel = "nvidia.com/device-plugin.config-source";
-inline constexpr const char* kSnapshotHashLabel = "nvidia.com/device-plugin.config-hash";
-inline constexpr const char* kSnapshotSha256Annotation = "nvidia.com/device-plugin.config-sha256";
-inline constexpr const char* kSnapshotDefaultAnnotation = "nvidia.com/device-plugin.config-default";
-inline constexpr const char* kSnapshotMigStrategyAnnotation = "nvidia.com/device-plugin.mig-strategy";
 inline constexpr std::size_t kSnapshotsKept = 3;
-
-// sha256 of any text, as 64 lower-case hex digits.
-std::string sha256_hex(std::string_view text);
 
 // The value of kSnapshotSourceLabel for a source ConfigMap name: the name, cut to
 // the 63 characters a label value may hold.
@@ -56,6 +50,7 @@ struct Snapshot {
 };
 
 // The snapshot a ConfigMap is (std::nullopt: not a snapshot, or no hash on it).
+// Snapshots written by release 0.1.0 under the legacy keys are read alike.
 std::optional<Snapshot> read_snapshot(const nlohmann::json& configmap);
 
 // "<source>-<first 10 hex of the hash>", shortened so the name stays a valid

@@ -3,18 +3,26 @@
 #include <algorithm>
 #include <ctime>
 
+#include "apimachinery/nested.hpp"
+#include "apimachinery/rfc3339.hpp"
+#include "clusterpolicy/vocabulary.hpp"
+
 namespace cpo::clusterpolicy {
 
 namespace {
 
-long number(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<long>() : 0;
+nlohmann::json conditions(bool ready, const std::string& why, const std::string& message, long generation,
+                          const nlohmann::json& previous, const std::string& now) {
+  return nlohmann::json::array(
+      {make_condition(condition::kReady, ready, why, message, generation, previous, now),
+       make_condition(condition::kError, !ready, why, ready ? "" : message, generation, previous, now)});
 }
 
-// A condition, keeping lastTransitionTime from `previous` when its status is unchanged.
-nlohmann::json condition(const std::string& type, bool status, const std::string& reason, const std::string& message,
-                         long generation, const nlohmann::json& previous, const std::string& now) {
+}  // namespace
+
+nlohmann::json make_condition(const std::string& type, bool status, const std::string& reason,
+                              const std::string& message, long generation, const nlohmann::json& previous,
+                              const std::string& now) {
   std::string status_text = status ? "True" : "False";
   std::string since = now;
   if (auto list = previous.find("conditions"); list != previous.end() && list->is_array()) {
@@ -28,33 +36,22 @@ nlohmann::json condition(const std::string& type, bool status, const std::string
           {"message", message}, {"lastTransitionTime", since}, {"observedGeneration", generation}};
 }
 
-nlohmann::json conditions(bool ready, const std::string& reason, const std::string& message, long generation,
-                          const nlohmann::json& previous, const std::string& now) {
-  return nlohmann::json::array({condition("Ready", ready, reason, message, generation, previous, now),
-                                condition("Error", !ready, reason, ready ? "" : message, generation, previous, now)});
-}
-
-}  // namespace
-
 
 OperandReadiness operand_readiness(const std::string& name, const nlohmann::json* daemonset) {
   OperandReadiness r;
   r.name = name;
   if (!daemonset) return r;
   r.exists = true;
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  const auto& status = daemonset->contains("status") ? (*daemonset)["status"] : kEmpty;
-  r.desired = number(status, "desiredNumberScheduled");
-  r.updated = number(status, "updatedNumberScheduled");
-  r.available = number(status, "numberAvailable");
-  r.ready_pods = number(status, "numberReady");
-  const long unavailable = number(status, "numberUnavailable");
-  const long generation = daemonset->contains("metadata") ? number((*daemonset)["metadata"], "generation") : 0;
-  const long observed = number(status, "observedGeneration");
-  std::string strategy = "RollingUpdate";
-  if (auto spec = daemonset->find("spec"); spec != daemonset->end()) {
-    if (auto us = spec->find("updateStrategy"); us != spec->end()) strategy = us->value("type", "RollingUpdate");
-  }
+  using apimachinery::nested_int;
+  const nlohmann::json& ds = *daemonset;
+  r.desired = nested_int(ds, {"status", "desiredNumberScheduled"});
+  r.updated = nested_int(ds, {"status", "updatedNumberScheduled"});
+  r.available = nested_int(ds, {"status", "numberAvailable"});
+  r.ready_pods = nested_int(ds, {"status", "numberReady"});
+  const long unavailable = nested_int(ds, {"status", "numberUnavailable"});
+  const long generation = nested_int(ds, {"metadata", "generation"});
+  const long observed = nested_int(ds, {"status", "observedGeneration"});
+  const std::string strategy = apimachinery::nested_string(ds, {"spec", "updateStrategy", "type"}, "RollingUpdate");
   r.observed = observed >= generation;
   r.on_delete = strategy == "OnDelete";
   if (r.desired == 0) {
@@ -70,7 +67,7 @@ OperandReadiness operand_readiness(const std::string& name, const nlohmann::json
 }
 
 nlohmann::json compute_status(const StatusInputs& in) {
-  const std::string now = rfc3339(in.now);
+  const std::string now = apimachinery::rfc3339(in.now);
   nlohmann::json status = nlohmann::json::object();
   status["namespace"] = in.ns;
   status["observedGeneration"] = in.generation;
@@ -97,15 +94,15 @@ nlohmann::json compute_status(const StatusInputs& in) {
     reason = in.failure->reason;
     message = in.failure->message;
   } else if (!not_ready.empty()) {
-    reason = "OperandNotReady";
+    reason = reason::kOperandNotReady;
     for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
   } else if (!in.any_gpu_node) {
     ready = true;
-    reason = "NoGPUNodes";
-    message = "No node has a GPU (label nvidia.com/gpu.present=true); the operands wait for one";
+    reason = reason::kNoGpuNodes;
+    message = std::string("No node has a GPU (label ") + kGpuPresentLabel + "=true); the operands wait for one";
   } else {
     ready = true;
-    reason = "Reconciled";
+    reason = reason::kReconciled;
     message = "All operands are ready";
   }
   status["state"] = ready ? "ready" : "notReady";
@@ -131,7 +128,7 @@ nlohmann::json ignored_status(const std::string& active_name, const std::string&
   return {{"state", "ignored"},
           {"namespace", ns},
           {"observedGeneration", generation},
-          {"conditions", conditions(false, "Ignored", message, generation, previous, rfc3339(now))}};
+          {"conditions", conditions(false, reason::kIgnored, message, generation, previous, apimachinery::rfc3339(now))}};
 }
 
 }  // namespace cpo::clusterpolicy

@@ -13,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/rfc3339.hpp"
 
 namespace cpo::clusterpolicy {
 
@@ -59,11 +58,14 @@ nlohmann::json compute_status(const StatusInputs& in);
 // Whether `status` already reports `failure`: its Ready condition is False with the
 // same reason and message. A failure that is already reported gets no new Event.
 bool reports_failure(const nlohmann::json& status, const Failure& failure);
+// A condition of `type`, keeping lastTransitionTime from the `previous` status when
+// its status (True/False) is unchanged; `now` (RFC 3339) otherwise.
+nlohmann::json make_condition(const std::string& type, bool status, const std::string& reason,
+                              const std::string& message, long generation, const nlohmann::json& previous,
+                              const std::string& now);
 
 // The status of a ClusterPolicy that is not the active one.
 nlohmann::json ignored_status(const std::string& active_name, const std::string& ns, long generation,
                               const nlohmann::json& previous, std::chrono::system_clock::time_point now);
-
-using runtime::rfc3339;  // RFC 3339, UTC, seconds ("2026-11-28T01:02:03Z")
 
 }  // namespace cpo::clusterpolicy

@@ -39,13 +39,6 @@ std::string_view content_type(PatchType type) {
   return "application/merge-patch+json";
 }
 
-std::string object_key(const nlohmann::json& object) {
-  const auto& meta = object.at("metadata");
-  std::string ns = meta.value("namespace", "");
-  std::string name = meta.value("name", "");
-  return ns.empty() ? name : ns + "/" + name;
-}
-
 WatchStream::WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout)
     : body_(std::move(body)), idle_timeout_(idle_timeout) {}
 

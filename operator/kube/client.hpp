@@ -155,7 +155,4 @@ class Client {
   BearerToken token_;
 };
 
-// "namespace/name" or "name" of an object.
-std::string object_key(const nlohmann::json& object);
-
 }  // namespace cpo::kube

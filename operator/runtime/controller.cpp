@@ -78,22 +78,25 @@ void Controller::process(const std::string& key) {
   auto& active = metrics_.active_workers.Add({{"controller", name_}});
   active.Increment();
   const auto started = std::chrono::steady_clock::now();
-  std::string result = "success";
+  ReconcileResult outcome;
   try {
-    ReconcileResult outcome = reconciler_(key);
-    queue_->forget(key);
-    if (outcome.requeue_after) {
-      result = "requeue_after";
-      queue_->add_after(key, *outcome.requeue_after);
-    }
+    outcome = reconciler_(key);
   } catch (const std::exception& e) {
+    outcome = ReconcileResult::failed(e.what());
+  }
+  std::string result = "success";
+  if (outcome.error) {
     result = "error";
     metrics_.reconcile_errors_total.Add({{"controller", name_}}).Increment();
     int retries = queue_->num_requeues(key);
     spdlog::error("controller {}: reconciling {} failed (attempt {}): {}; retrying with backoff", name_, key,
-                  retries + 1, e.what());
+                  retries + 1, *outcome.error);
     queue_->add_rate_limited(key);
+  } else {
+    queue_->forget(key);
+    if (outcome.requeue_after) result = "requeue_after";
   }
+  if (outcome.requeue_after) queue_->add_after(key, *outcome.requeue_after);
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
   metrics_.reconcile_time_seconds.Add({{"controller", name_}}, Metrics::duration_buckets()).Observe(elapsed.count());
   metrics_.reconcile_total.Add({{"controller", name_}, {"result", result}}).Increment();

@@ -1,8 +1,9 @@
 // A controller: a work queue of keys and N workers that reconcile them.
 //
 // The reconcile function is level-based: it receives a key and recomputes
-// everything from the caches. It returns what to do next; an exception means
-// "failed": the key is retried with per-key exponential backoff.
+// everything from the caches. It returns what to do next: nothing, reconcile
+// again after a delay, or "failed" (the key is retried with per-key exponential
+// backoff), failed and a delay together. An exception is a failure too.
 #pragma once
 
 #include <chrono>
@@ -21,9 +22,17 @@ namespace cpo::runtime {
 struct ReconcileResult {
   // Reconcile again after this delay even if nothing changes (e.g. a deadline to check).
   std::optional<std::chrono::milliseconds> requeue_after;
+  // Set: the reconcile failed (this says what failed). The key is retried with
+  // backoff; a requeue_after set as well still holds, so a deadline is checked on
+  // time however long the backoff has grown.
+  std::optional<std::string> error;
 
   static ReconcileResult done() { return {}; }
-  static ReconcileResult after(std::chrono::milliseconds delay) { return {delay}; }
+  static ReconcileResult after(std::chrono::milliseconds delay) { return {delay, std::nullopt}; }
+  static ReconcileResult failed(std::string error,
+                                std::optional<std::chrono::milliseconds> requeue_after = std::nullopt) {
+    return {requeue_after, std::move(error)};
+  }
 };
 
 using Reconciler = std::function<ReconcileResult(const std::string& key)>;

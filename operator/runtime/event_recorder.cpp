@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "apimachinery/nested.hpp"
+
 namespace cpo::runtime {
 
 using nlohmann::json;
@@ -29,11 +31,6 @@ std::string host_name() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
   return buffer;
-}
-
-std::string text(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
 }  // namespace
@@ -85,11 +82,13 @@ bool EventRecorder::admit_locked(const std::string& object_key, Clock::steady_ti
 
 void EventRecorder::record(const json& involved_object, EventType type, const std::string& reason,
                            const std::string& message) {
-  const json empty = json::object();
-  const json& meta = involved_object.contains("metadata") ? involved_object["metadata"] : empty;
-  std::string api_version = text(involved_object, "apiVersion"), kind = text(involved_object, "kind");
-  std::string name = text(meta, "name"), object_ns = text(meta, "namespace");
-  std::string uid = text(meta, "uid"), resource_version = text(meta, "resourceVersion");
+  using apimachinery::nested_string;
+  const std::string api_version = nested_string(involved_object, {"apiVersion"});
+  const std::string kind = nested_string(involved_object, {"kind"});
+  const std::string name = nested_string(involved_object, {"metadata", "name"});
+  const std::string object_ns = nested_string(involved_object, {"metadata", "namespace"});
+  const std::string uid = nested_string(involved_object, {"metadata", "uid"});
+  const std::string resource_version = nested_string(involved_object, {"metadata", "resourceVersion"});
   Pending event;
   event.involved = {{"kind", kind}, {"name", name}};
   if (!api_version.empty()) event.involved["apiVersion"] = api_version;
@@ -143,8 +142,8 @@ void EventRecorder::run() {
       write(event);
     } catch (const std::exception& e) {
       ok = false;
-      spdlog::warn("event {} about {} {}/{} not written: {}", event.reason, text(event.involved, "kind"),
-                   event.ns, text(event.involved, "name"), e.what());
+      spdlog::warn("event {} about {} {}/{} not written: {}", event.reason, apimachinery::nested_string(event.involved, {"kind"}),
+                   event.ns, apimachinery::nested_string(event.involved, {"name"}), e.what());
     }
     lock.lock();
     if (!ok) ++failed_;
@@ -162,7 +161,7 @@ void EventRecorder::write(const Pending& event) {
   if (it != written_.end() && event.at - it->second.last_at < options_.aggregation_window) {
     Written& seen = it->second;
     try {
-      sink_.patch(seen.ns, seen.name, {{"count", seen.count + 1}, {"lastTimestamp", rfc3339(event.wall_at)}});
+      sink_.patch(seen.ns, seen.name, {{"count", seen.count + 1}, {"lastTimestamp", apimachinery::rfc3339(event.wall_at)}});
       ++seen.count;
       seen.last_at = event.at;
       return;
@@ -177,9 +176,9 @@ void EventRecorder::write(const Pending& event) {
 void EventRecorder::create_event(const Pending& event, const std::string& key) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   // The name is the object's name plus a unique suffix, within the 253-byte limit.
-  std::string name = text(event.involved, "name").substr(0, 253 - 17);
+  std::string name = apimachinery::nested_string(event.involved, {"name"}).substr(0, 253 - 17);
   name += fmt::format(".{:016x}", random());
-  std::string stamp = rfc3339(event.wall_at);
+  std::string stamp = apimachinery::rfc3339(event.wall_at);
   json object = {{"apiVersion", "v1"},
                  {"kind", "Event"},
                  {"metadata", {{"name", name}, {"namespace", event.ns}}},

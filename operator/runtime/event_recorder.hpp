@@ -22,7 +22,7 @@
 
 #include "kube/client.hpp"
 #include "runtime/clock.hpp"
-#include "runtime/rfc3339.hpp"
+#include "apimachinery/rfc3339.hpp"
 
 namespace cpo::runtime {
 

@@ -2,7 +2,10 @@
 // --log-format=json for log pipelines.
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include <spdlog/formatter.h>
 
 namespace cpo::runtime {
 
@@ -15,7 +18,8 @@ LogFormat parse_log_format(const std::string& text);
 // info, warn, error, critical, off; throws std::invalid_argument otherwise.
 void setup_logging(LogFormat format, const std::string& level);
 
-// Escapes a string for inclusion in a JSON string literal.
-std::string json_escape(const std::string& text);
+// The line layout of `format`: text, or one JSON object per line
+// ({"ts","level","logger","msg"}; the message escaped so the line always parses).
+std::unique_ptr<spdlog::formatter> log_formatter(LogFormat format);
 
 }  // namespace cpo::runtime

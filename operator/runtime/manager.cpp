@@ -154,21 +154,20 @@ int Manager::run(std::stop_token stop) {
     }
   }
 
-  const bool lease_lost = lease_lost_now();
-  if (lease_lost) {
+  if (lease_lost_now()) {
     // Another replica may already lead: not one more write from this process.
     // Reconciles in flight cannot be interrupted safely, so exit now, as
     // controller-runtime does.
     spdlog::critical("leader election lost: exiting");
     spdlog::shutdown();
     std::_Exit(1);
-  } else {
-    spdlog::info("shutting down");
   }
-  auto grace = lease_lost ? std::chrono::seconds(0) : options_.graceful_shutdown;
+  spdlog::info("shutting down");
   if (controllers_started) {
     for (auto& controller : controllers_) {
-      if (!controller.stop(grace)) spdlog::warn("controller {}: reconciles still running at the deadline", controller.name());
+      if (!controller.stop(options_.graceful_shutdown)) {
+        spdlog::warn("controller {}: reconciles still running at the deadline", controller.name());
+      }
     }
   }
   for (auto& informer : informers_) informer.request_stop();  // all at once, then wait
@@ -176,7 +175,7 @@ int Manager::run(std::stop_token stop) {
   if (elector_thread.joinable()) {
     elector_thread.request_stop();
     elector_thread.join();
-    if (!lease_lost && elector_->release()) spdlog::info("released the lease");
+    if (elector_->release()) spdlog::info("released the lease");
   }
   if (leader_gauge_) leader_gauge_->Set(0);
   probes_.stop();

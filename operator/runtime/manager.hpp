@@ -5,9 +5,9 @@
 // election is on, wait for the lease; wait for the caches to sync; start the
 // controllers. Stop (a signal, or the caller): drain the controllers within the
 // grace period, stop the informers, release the lease so a successor takes over
-// at once, stop serving. Losing the lease stops everything promptly and run()
-// returns 1 so the process exits non-zero, as controller-runtime does: two
-// leaders never act at once.
+// at once, stop serving. Losing the lease ends the process at once with status 1
+// (std::_Exit, as controller-runtime exits): reconciles in flight cannot be
+// interrupted safely, and two leaders never act at once.
 #pragma once
 
 #include <chrono>
@@ -47,8 +47,8 @@ class Manager {
   Controller& add_controller(const std::string& name, Reconciler reconciler, int workers = 1);
   ProbeServer& probes() { return probes_; }
 
-  // Runs until `stop` is requested (returns 0) or the lease is lost or the caches
-  // fail to sync (returns 1).
+  // Runs until `stop` is requested (returns 0) or the caches fail to sync (returns
+  // 1). Does not return when the lease is lost: the process exits with status 1.
   int run(std::stop_token stop);
 
   bool is_leader() const;

@@ -85,13 +85,13 @@ int main(int argc, char** argv) {
     std::lock_guard lock(mutex);
     const std::string name = (*ds)["metadata"]["name"];
     template_hash[name] = (*ds)["spec"]["template"]["metadata"].value("annotations", json::object())
-                              .value("nvidia.com/device-plugin.config-hash", "");
+                              .value("clusterpolicy-operator.dev/config-hash", "");
     generation[name] = (*ds)["metadata"].value("generation", 0L);
     cv.notify_all();
   };
   daemonsets.add_handler({note, [&](const runtime::ObjectPtr&, const runtime::ObjectPtr& ds) { note(ds); }, nullptr});
   runtime::Informer snapshots(admin, kube::resources::configmaps,
-                              {.ns = kNs, .label_selector = "nvidia.com/device-plugin.config-source=bench-config"});
+                              {.ns = kNs, .label_selector = "clusterpolicy-operator.dev/config-source=bench-config"});
   snapshots.add_handler({[&](const runtime::ObjectPtr&) { ++snapshots_created; }, nullptr, nullptr});
   daemonsets.start();
   snapshots.start();

@@ -154,7 +154,7 @@ get() { k get "$@" 2>/dev/null || true; }
 
 # The operands' pod-template annotation naming the config snapshot they run.
 config_hash() { # config_hash NS DAEMONSET
-  k get daemonset "$2" -n "$1" -o jsonpath='{.spec.template.metadata.annotations.nvidia\.com/device-plugin\.config-hash}' 2>/dev/null || true
+  k get daemonset "$2" -n "$1" -o jsonpath='{.spec.template.metadata.annotations.clusterpolicy-operator\.dev/config-hash}' 2>/dev/null || true
 }
 
 # GPU nodes a DaemonSet of the operator belongs on (the shared cluster may hold nodes

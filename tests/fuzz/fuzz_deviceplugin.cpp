@@ -9,16 +9,16 @@
 #include <string_view>
 
 #include "clusterpolicy/snapshot.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 #include "deviceplugin/config.hpp"
 
 namespace {
 
 std::map<std::string, std::string> data_of(std::string_view text) {
   try {
-    const nlohmann::json manifest = cpo::clusterpolicy::yaml_to_json(text);
+    const nlohmann::json manifest = cpo::apimachinery::yaml_to_json(text);
     if (manifest.is_object() && manifest.contains("data")) return cpo::clusterpolicy::configmap_data(manifest);
-  } catch (const cpo::clusterpolicy::YamlError&) {
+  } catch (const cpo::apimachinery::YamlError&) {
   }
   return {{"config", std::string(text)}};
 }

@@ -9,11 +9,12 @@
 #include <string_view>
 
 #include "clusterpolicy/spec.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   using namespace cpo::clusterpolicy;
+  using namespace cpo::apimachinery;
   nlohmann::json spec;
   if (!text.empty() && text.front() == '{') {
     spec = nlohmann::json::parse(text, nullptr, false);

@@ -1,4 +1,4 @@
-// Fuzz target: YAML -> JSON (util::read_yaml through clusterpolicy::yaml_to_json).
+// Fuzz target: YAML -> JSON (util::read_yaml through apimachinery::yaml_to_json).
 // Contract checked: any text either reads or throws YamlError, in bounded time;
 // what reads is written back by json_to_yaml and reads back equal.
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 namespace {
 
@@ -23,7 +23,7 @@ bool has_nan(const nlohmann::json& value) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  using namespace cpo::clusterpolicy;
+  using namespace cpo::apimachinery;
   try {
     (void)yaml_to_ordered_json(text);
   } catch (const YamlError&) {

@@ -8,7 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "clusterpolicy/render.hpp"
 #include "clusterpolicy/snapshot.hpp"
+#include "clusterpolicy/vocabulary.hpp"
 #include "kube/client.hpp"
 #include "support/operator_process.hpp"
 #include "support/test_cluster.hpp"
@@ -22,7 +24,7 @@ namespace {
 const std::string kNs = "gpu-operator";
 const std::vector<std::string> kConsumers = {"nvidia-device-plugin-daemonset", "nvidia-device-plugin-mps-control-daemon",
                                              "gpu-feature-discovery"};
-const std::string kHashAnnotation = "nvidia.com/device-plugin.config-hash";
+const std::string kHashAnnotation = clusterpolicy::kConfigHashAnnotation;
 
 std::string repo(const std::string& path) { return std::string(CPO_SOURCE_DIR) + "/" + path; }
 
@@ -41,7 +43,9 @@ struct ConfigEnvironment {
   kube::Client admin{cluster.admin_config()};
   std::unique_ptr<testing::OperatorProcess> op;
 
-  ConfigEnvironment() {
+  // `start`: the operator runs from the start; a test that prepares the cluster
+  // first calls start() itself.
+  explicit ConfigEnvironment(bool start_operator = true) {
     kubectl("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml"));
     REQUIRE(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s").exit_code == 0);
     if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) {
@@ -54,8 +58,12 @@ struct ConfigEnvironment {
       if (!admin.find(kube::resources::nodes, {"", name, ""})) REQUIRE(cluster.harness("add-node", name + " " + labels).exit_code == 0);
     }
     reset();
+    if (start_operator) start();
+  }
+  void start(std::vector<std::string> extra_args = {}) {
+    extra_args.insert(extra_args.begin(), "--rollout-deadline=10m");
     op = std::make_unique<testing::OperatorProcess>(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"),
-                                                    kNs, std::vector<std::string>{"--rollout-deadline=10m"});
+                                                    kNs, extra_args);
   }
   ~ConfigEnvironment() {
     if (op) op->stop();
@@ -69,7 +77,9 @@ struct ConfigEnvironment {
     REQUIRE(testing::eventually([&] {
       return admin.list(kube::resources::daemonsets, kNs)["items"].empty() &&
              admin.list(kube::resources::configmaps, kNs,
-                        kube::ListOptions{.label_selector = "nvidia.com/device-plugin.config-source"})["items"].empty();
+                        kube::ListOptions{.label_selector = clusterpolicy::kSnapshotSourceLabel})["items"].empty() &&
+             admin.list(kube::resources::configmaps, kNs,
+                        kube::ListOptions{.label_selector = clusterpolicy::legacy::kSnapshotSourceLabel})["items"].empty();
     }, std::chrono::seconds(60)));
   }
   testing::CommandResult kubectl(const std::string& args) {
@@ -140,7 +150,7 @@ struct ConfigEnvironment {
   std::vector<std::string> snapshots() {
     std::vector<std::string> names;
     auto list = admin.list(kube::resources::configmaps, kNs,
-                           kube::ListOptions{.label_selector = "nvidia.com/device-plugin.config-source=mps-config-all"});
+                           kube::ListOptions{.label_selector = std::string(clusterpolicy::kSnapshotSourceLabel) + "=mps-config-all"});
     for (const auto& cm : list["items"]) names.push_back(cm["metadata"]["name"]);
     return names;
   }
@@ -225,8 +235,8 @@ TEST_CASE("Config: invalid edits roll nothing and say why and a fix rolls", "[co
   CHECK(env.has_event("ConfigInvalid", "mps-config-all"));
   CHECK(env.has_event("ConfigInvalid", "cluster-policy"));
   auto metrics = env.op->get(env.op->metrics_port(), "/metrics");
-  INFO(metrics.substr(metrics.find("clusterpolicy_config_rejections_total")) << "\noperator log:\n" << env.op->log_tail());
-  CHECK(metrics.find("clusterpolicy_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
+  INFO(metrics.substr(metrics.find("clusterpolicy_operator_config_rejections_total")) << "\noperator log:\n" << env.op->log_tail());
+  CHECK(metrics.find("clusterpolicy_operator_config_rejections_total{configmap=\"mps-config-all\"} 3") != std::string::npos);
 
   // The fix rolls.
   data["mps-any"] = mps_doc(6);
@@ -285,7 +295,7 @@ TEST_CASE("Config: a node selecting an unknown key is listed in status", "[confi
                             std::chrono::seconds(10)));
 
   // A deadline annotation that is not a duration is reported, not silently dropped.
-  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy nvidia.com/rollout-deadline=0s");
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy clusterpolicy-operator.dev/rollout-deadline=0s");
   CHECK(testing::eventually([&] {
     auto cp = env.admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
     return cp["status"].value("notes", json::array()).dump().find("rollout-deadline=\\\"0s\\\" ignored") !=
@@ -300,7 +310,7 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
   std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
   env.set_config(data);
   env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy nvidia.com/rollout-deadline=8s");
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy clusterpolicy-operator.dev/rollout-deadline=8s");
   env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
               "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
   const std::string good = hash_of(data);
@@ -325,7 +335,7 @@ TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[co
   }, std::chrono::seconds(10)));
   CHECK(testing::eventually([&] { return env.has_event("RolloutFailed", "cluster-policy"); }, std::chrono::seconds(10)));
   CHECK(env.op->get(env.op->metrics_port(), "/metrics").find(
-            "clusterpolicy_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
+            "clusterpolicy_operator_config_rollbacks_total{configmap=\"mps-config-all\"} 1") != std::string::npos);
   env.rollout_all();
 }
 
@@ -343,4 +353,127 @@ TEST_CASE("Config: old snapshots are pruned to three", "[config][integration]") 
   auto kept = env.snapshots();
   CHECK(std::find(kept.begin(), kept.end(),
                   clusterpolicy::snapshot_name("mps-config-all", hash_of({{"mps-any", mps_doc(7)}}))) != kept.end());
+}
+
+namespace {
+
+// Every key of `object` (labels, annotations, and the pod template's) renamed to the
+// spelling release 0.1.0 wrote.
+void to_release_0_1_0(json& object) {
+  const std::pair<const char*, const char*> renamed[] = {
+      {clusterpolicy::kConfigHashAnnotation, clusterpolicy::legacy::kConfigHashAnnotation},
+      {clusterpolicy::kSnapshotSourceLabel, clusterpolicy::legacy::kSnapshotSourceLabel},
+      {clusterpolicy::kSnapshotSha256Annotation, clusterpolicy::legacy::kSnapshotSha256Annotation},
+      {clusterpolicy::kSnapshotDefaultAnnotation, clusterpolicy::legacy::kSnapshotDefaultAnnotation},
+      {clusterpolicy::kSnapshotMigStrategyAnnotation, clusterpolicy::legacy::kSnapshotMigStrategyAnnotation}};
+  auto rename = [&](json& map) {
+    if (!map.is_object()) return;
+    for (const auto& [now, then] : renamed) {
+      if (map.contains(now)) {
+        map[then] = map[now];
+        map.erase(now);
+      }
+    }
+  };
+  for (const char* field : {"labels", "annotations"}) rename(object["metadata"][field]);
+  if (object["metadata"]["labels"].contains(clusterpolicy::kSnapshotHashLabel)) {
+    // The hash label and the template annotation shared one key in 0.1.0.
+    object["metadata"]["labels"][clusterpolicy::legacy::kSnapshotHashLabel] =
+        object["metadata"]["labels"][clusterpolicy::kSnapshotHashLabel];
+    object["metadata"]["labels"].erase(clusterpolicy::kSnapshotHashLabel);
+  }
+  if (object.contains("spec") && object["spec"].contains("template")) {
+    rename(object["spec"]["template"]["metadata"]["annotations"]);
+  }
+  // 0.1.0 stamped its applied digest on what it applied (not on snapshots, which it created).
+  if (object.value("kind", "") != "ConfigMap") {
+    object["metadata"]["annotations"][clusterpolicy::legacy::kAppliedDigestAnnotation] = "0123456789abcdef";
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Upgrade: what release 0.1.0 wrote under the legacy keys is adopted, pods roll once",
+          "[config][integration][upgrade]") {
+  ConfigEnvironment env(/*start_operator=*/false);
+  const std::string image = "nvcr.io/nvidia/k8s-device-plugin:v0.17.1";
+  const std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
+  const std::string hash = hash_of(data);
+  const std::string snapshot = clusterpolicy::snapshot_name("mps-config-all", hash);
+
+  // The cluster as release 0.1.0 left it: its snapshot, its operands, its record,
+  // and the rollout deadline under the legacy annotation (invalid, so that the
+  // status shows it was read).
+  env.set_config(data);
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy nvidia.com/rollout-deadline=soon");
+  const json policy = env.admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
+  json old_snapshot = clusterpolicy::render_snapshot("mps-config-all", {data, "mps-any", "none"}, kNs, policy);
+  to_release_0_1_0(old_snapshot);
+  const std::string snapshot_uid = env.admin.create(kube::resources::configmaps, old_snapshot)["metadata"]["uid"];
+
+  clusterpolicy::RenderInputs inputs;
+  inputs.cluster_policy = policy;
+  inputs.ns = kNs;
+  inputs.images = {image, image};
+  inputs.runtime_class_exists = static_cast<bool>(env.admin.find(kube::resources::runtimeclasses, {"", "nvidia", ""}));
+  inputs.config = clusterpolicy::ConfigSource{snapshot, hash, "mps-any", "none"};
+  for (json object : clusterpolicy::render(inputs).objects) {
+    const std::string kind = object["kind"];
+    to_release_0_1_0(object);
+    const kube::Resource& resource = kind == "DaemonSet"            ? kube::resources::daemonsets
+                                     : kind == "ServiceAccount"     ? kube::resources::serviceaccounts
+                                     : kind == "ClusterRole"        ? kube::resources::clusterroles
+                                                                    : kube::resources::clusterrolebindings;
+    env.admin.apply(resource, object, "clusterpolicy-operator", /*force=*/true);
+  }
+  env.admin.patch(kube::resources::clusterpolicies, {"", "cluster-policy", "status"}, kube::PatchType::Merge,
+                  {{"status", {{"config", {{"name", "mps-config-all"}, {"state", "current"}, {"snapshot", snapshot},
+                                           {"appliedHash", hash}, {"desiredHash", hash},
+                                           {"progressSince", "2026-01-01T00:00:00Z"}}}}}});
+  for (const auto& name : kConsumers) {
+    auto result = env.cluster.kubectl("-n " + kNs + " rollout status daemonset/" + name + " --timeout=90s");
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+  }
+  const auto before = env.generations();
+
+  env.start({"--device-plugin-image=" + image, "--gfd-image=" + image});
+  INFO("operator log:\n" << env.op->log_tail());
+  // The consumers carry the hash under the new key only, and still mount the old snapshot.
+  CHECK(testing::eventually([&] {
+    for (const auto& name : kConsumers) {
+      auto ds = env.admin.get(kube::resources::daemonsets, {kNs, name, ""});
+      const auto annotations = ds["spec"]["template"]["metadata"].value("annotations", json::object());
+      if (annotations.value(kHashAnnotation, "") != hash ||
+          annotations.contains(clusterpolicy::legacy::kConfigHashAnnotation) ||
+          ds["metadata"]["annotations"].contains(clusterpolicy::legacy::kAppliedDigestAnnotation) ||
+          !ds["metadata"]["annotations"].contains(clusterpolicy::kAppliedDigestAnnotation)) {
+        return false;
+      }
+    }
+    return true;
+  }, std::chrono::seconds(30)));
+  for (const auto& name : kConsumers) CHECK(env.mounted_configmap(name) == snapshot);
+  // The legacy annotation was read, and reported as the invalid value it is.
+  CHECK(testing::eventually([&] {
+    auto cp = env.admin.get(kube::resources::clusterpolicies, {"", "cluster-policy", ""});
+    return cp["status"].value("notes", json::array()).dump().find(
+               "nvidia.com/rollout-deadline=\\\"soon\\\" ignored") != std::string::npos;
+  }, std::chrono::seconds(20)));
+  env.rollout_all();
+  CHECK(testing::eventually([&] { return env.config_status().value("state", "") == "current"; }, std::chrono::seconds(20)));
+  // The snapshot is the one release 0.1.0 created, not a copy; no other was made.
+  CHECK(env.admin.get(kube::resources::configmaps, {kNs, snapshot, ""})["metadata"]["uid"] == snapshot_uid);
+  CHECK(env.snapshots().empty());  // none under the new label
+  CHECK(env.config_status().value("appliedHash", "") == hash);
+  // One template change per consumer: the key rename.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto after = env.generations();
+  for (std::size_t i = 0; i < kConsumers.size(); ++i) {
+    INFO(kConsumers[i]);
+    CHECK(after[i] == before[i] + 1);
+  }
 }

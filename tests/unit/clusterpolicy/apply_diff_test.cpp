@@ -69,17 +69,3 @@ TEST_CASE("contains: quantities compare by value only under resources", "[apply_
   CHECK(contains(json({{"resources", {{"requests", {{"cpu", "2"}}}}}}),
                  json({{"resources", {{"requests", {{"cpu", 2}}}}}})));  // a quantity written as a number
 }
-
-TEST_CASE("merge_patch_between turns one status into another", "[apply_diff]") {
-  json from = json::parse(R"({"state": "notReady", "operands": {"a": {"ready": 0}, "gone": {"ready": 1}},
-                               "conditions": [{"type": "Ready"}], "old": 1})");
-  json to = json::parse(R"({"state": "ready", "operands": {"a": {"ready": 1}},
-                             "conditions": [{"type": "Ready"}, {"type": "Error"}], "new": true})");
-  json patch = merge_patch_between(from, to);
-  CHECK(patch == json::parse(R"({"state": "ready", "operands": {"a": {"ready": 1}, "gone": null},
-                                 "conditions": [{"type": "Ready"}, {"type": "Error"}], "old": null, "new": true})"));
-  json applied = from;
-  applied.merge_patch(patch);
-  CHECK(applied == to);
-  CHECK(merge_patch_between(to, to).empty());
-}

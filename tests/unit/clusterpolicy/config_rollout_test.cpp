@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include "apimachinery/rfc3339.hpp"
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/status.hpp"
 
 using namespace cpo::clusterpolicy;
+using cpo::apimachinery::rfc3339;
 
 namespace {
 

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "clusterpolicy/spec.hpp"
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #ifndef CPO_GOLDEN_DIR
 #error "CPO_GOLDEN_DIR must name the tests/golden directory"
@@ -36,6 +36,9 @@
 
 namespace cpo::clusterpolicy {
 namespace {
+
+using apimachinery::yaml_documents_to_json;
+using apimachinery::yaml_to_json;
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

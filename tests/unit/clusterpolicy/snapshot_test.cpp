@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "apimachinery/hash.hpp"
 #include "clusterpolicy/snapshot.hpp"
 
 using namespace cpo::clusterpolicy;
@@ -18,7 +19,7 @@ TEST_CASE("Snapshot names follow the content, not the key order", "[snapshot]") 
   CHECK(config_hash(ca) != config_hash({a, "mps-four", "none"}));
   CHECK(config_hash(ca) != config_hash({a, "mps-two", "single"}));
   // sha256 of the canonical JSON.
-  CHECK(config_hash({{}, "", ""}) == sha256_hex(R"({"data":{},"default":"","migStrategy":""})"));
+  CHECK(config_hash({{}, "", ""}) == cpo::apimachinery::sha256_hex(R"({"data":{},"default":"","migStrategy":""})"));
   const std::string hash = config_hash(ca);
   CHECK(snapshot_name("mps-config-all", hash) == "mps-config-all-" + hash.substr(0, 10));
   CHECK(snapshot_name(std::string(260, 'a'), hash).size() == 253);

@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 namespace cpo::clusterpolicy {
 namespace {
+
+using apimachinery::yaml_to_json;
 
 using json = nlohmann::json;
 

@@ -2,7 +2,7 @@
 // make a parser hang, recurse without end or expand without bound gets a clear
 // error naming the problem, and gets it fast. (A regression here shows up as a test
 // that times out or crashes, or as one of the elapsed-time checks failing.)
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 namespace {
 
 using json = nlohmann::json;
@@ -122,4 +122,4 @@ TEST_CASE("texts within every limit still read", "[yaml_json]") {
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

@@ -3,6 +3,7 @@
 #include "runtime/event_recorder.hpp"
 
 using namespace cpo::runtime;
+using cpo::apimachinery::rfc3339;
 using namespace std::chrono_literals;
 using nlohmann::json;
 

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+#include <spdlog/details/log_msg.h>
+
 #include "runtime/backoff.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/probe_server.hpp"
@@ -39,13 +42,31 @@ TEST_CASE("Check reports in the API server's style", "[probes]") {
   CHECK(run_checks({}, false).status == 200);
 }
 
-TEST_CASE("Log settings and JSON escaping", "[logging]") {
+TEST_CASE("Log settings, and JSON lines that always parse", "[logging]") {
   CHECK(parse_log_format("json") == LogFormat::Json);
   CHECK(parse_log_format("text") == LogFormat::Text);
   CHECK_THROWS_WITH(parse_log_format("yaml"), "--log-format: \"yaml\" is not one of text, json");
   CHECK_THROWS_WITH(setup_logging(LogFormat::Text, "loud"), Catch::Contains("--log-level: \"loud\""));
-  CHECK(json_escape("a \"quoted\"\\path\n\ttab\x01") == "a \\\"quoted\\\"\\\\path\\n\\ttab\\u0001");
-  CHECK(json_escape("ünïcode") == "ünïcode");
+
+  auto line = [](LogFormat format, const std::string& message) {
+    spdlog::details::log_msg msg("clusterpolicy-operator", spdlog::level::warn, message);
+    spdlog::memory_buf_t out;
+    log_formatter(format)->format(msg, out);
+    return std::string(out.data(), out.size());
+  };
+  for (const std::string message : {"a \"quoted\"\\path\n\ttab\x01", "ünïcode", "", "{\"msg\": 1}"}) {
+    INFO(message);
+    const std::string text = line(LogFormat::Json, message);
+    CHECK(text.back() == '\n');
+    const auto parsed = nlohmann::json::parse(text);
+    CHECK(parsed["msg"] == message);
+    CHECK(parsed["level"] == "warning");
+    CHECK(parsed["logger"] == "clusterpolicy-operator");
+    CHECK(parsed["ts"].get<std::string>().back() == 'Z');
+  }
+  // Bytes that are not UTF-8 do not break the line.
+  CHECK(nlohmann::json::parse(line(LogFormat::Json, "bad \xff byte"))["msg"] == "bad \xef\xbf\xbd byte");
+  CHECK_THAT(line(LogFormat::Text, "plain"), Catch::Contains("warning plain"));
 }
 
 TEST_CASE("Backoff grows with jitter up to its cap and resets", "[backoff]") {

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/rfc3339.hpp"
+#include "apimachinery/rfc3339.hpp"
 
-using namespace cpo::runtime;
+using namespace cpo::apimachinery;
 
 TEST_CASE("RFC 3339 timestamps are written and read back as the API writes them", "[rfc3339]") {
   const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));

@@ -23,7 +23,7 @@
 
 #include "util/yaml_read.hpp"
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 
 // A YAML text that cannot be read as JSON. what() includes the location when known.
 using util::YamlError;
@@ -40,4 +40,4 @@ std::vector<nlohmann::json> yaml_documents_to_json(std::string_view yaml);
 std::string json_to_yaml(const nlohmann::json& value);
 std::string json_to_yaml(const nlohmann::ordered_json& value);
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

@@ -1,6 +1,6 @@
 // YAML <-> JSON: scalar typing on the way in, quoting and layout on the way out, and
 // round trips that must give back exactly what went in.
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 namespace {
 
 using json = nlohmann::json;
@@ -375,4 +375,4 @@ list:
 }
 
 }  // namespace
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

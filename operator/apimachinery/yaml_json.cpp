@@ -1,4 +1,4 @@
-#include "clusterpolicy/yaml_json.hpp"
+#include "apimachinery/yaml_json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 
 #include "util/yaml_read.hpp"
 
-namespace cpo::clusterpolicy {
+namespace cpo::apimachinery {
 
 namespace {
 
@@ -304,4 +304,4 @@ std::string json_to_yaml(const nlohmann::json& value) { return write(value); }
 
 std::string json_to_yaml(const nlohmann::ordered_json& value) { return write(value); }
 
-}  // namespace cpo::clusterpolicy
+}  // namespace cpo::apimachinery

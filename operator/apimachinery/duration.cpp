@@ -1,9 +1,9 @@
-#include "runtime/duration.hpp"
+#include "apimachinery/duration.hpp"
 
 #include <charconv>
 #include <stdexcept>
 
-namespace cpo::runtime {
+namespace cpo::apimachinery {
 
 namespace {
 constexpr long kMaxSeconds = 100L * 365 * 24 * 3600;  // far beyond any sensible deadline, far from overflow
@@ -41,4 +41,11 @@ std::chrono::seconds parse_duration(const std::string& text) {
   return std::chrono::seconds(total);
 }
 
-}  // namespace cpo::runtime
+std::string format_duration(std::chrono::seconds value) {
+  const auto s = value.count();
+  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+}  // namespace cpo::apimachinery

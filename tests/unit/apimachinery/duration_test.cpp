@@ -1,8 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/duration.hpp"
+#include "apimachinery/duration.hpp"
 
-using cpo::runtime::parse_duration;
+using cpo::apimachinery::format_duration;
+using cpo::apimachinery::parse_duration;
 using namespace std::chrono_literals;
 
 TEST_CASE("Durations read as Kubernetes tools write them", "[duration]") {
@@ -24,4 +25,13 @@ TEST_CASE("Durations that are not refuse with the text", "[duration]") {
   CHECK_THROWS_WITH(parse_duration("9223372036854775807h"), Catch::Contains("too long"));
   CHECK_THROWS_WITH(parse_duration("3000000000000000000"), Catch::Contains("too long"));
   CHECK(parse_duration("876000h") == std::chrono::hours(876000));  // 100 years
+}
+
+TEST_CASE("Durations are written in their shortest exact unit and read back", "[duration]") {
+  CHECK(format_duration(600s) == "10m");
+  CHECK(format_duration(7200s) == "2h");
+  CHECK(format_duration(90s) == "90s");
+  CHECK(format_duration(0s) == "0s");
+  CHECK(format_duration(5400s) == "90m");
+  for (auto value : {0s, 1s, 59s, 60s, 3599s, 3600s, 86400s}) CHECK(parse_duration(format_duration(value)) == value);
 }

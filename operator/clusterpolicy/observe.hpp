@@ -1,0 +1,30 @@
+// Observe: the cached objects of a reconcile turned into the typed inputs the pure
+// decisions take. Pure: JSON in, values out; the controller reads the caches and
+// calls these.
+//
+// Contract: every key is read under its current name first and, when absent, under
+// the name release 0.1.0 wrote (vocabulary.hpp `legacy`), so an upgraded operator
+// adopts the objects its predecessor left.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "clusterpolicy/config_rollout.hpp"
+
+namespace cpo::clusterpolicy {
+
+// The rollout deadline a ClusterPolicy asks for in its annotation, else `fallback`.
+// `problem` says why an annotation present was not used ("" when none).
+struct RolloutDeadline {
+  std::chrono::seconds value;
+  std::string problem;
+};
+RolloutDeadline rollout_deadline(const nlohmann::json& policy, std::chrono::seconds fallback);
+
+// One consumer DaemonSet as the config rollout sees it; `daemonset` null: not created yet.
+ConsumerState consumer_state(const std::string& name, const nlohmann::json* daemonset);
+
+}  // namespace cpo::clusterpolicy
