@@ -2,6 +2,7 @@
 #pragma once
 
 #include "deviceplugin/config.hpp"
+#include "util/utf8.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -74,9 +75,7 @@ std::string describe(const YAML::Node& node);
 // Double-quoted, escaped (control characters, malformed UTF-8), shortened to a
 // readable length: safe to put on one line of a message or a JSON status.
 std::string quote(std::string_view text);
-// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no
-// overlong forms, no surrogates), 0 when malformed or empty.
-std::size_t utf8_sequence_length(std::string_view s);
+using util::utf8_sequence_length;
 // The text as is when it is short printable ASCII without blanks, else quote(text).
 std::string readable(std::string_view text);
 

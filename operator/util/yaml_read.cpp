@@ -1,17 +1,19 @@
 // The JSON values are built from libyaml's events with an explicit stack of open
 // collections, so nothing here recurses. Limits are checked on the event that would
 // break them: a collection start (depth), a document start (count), an alias (the
-// nodes its copy adds), the end of an anchored collection (the nodes anchors keep).
+// nodes and scalar bytes its copy adds), an anchored node (what anchors keep).
 #include "util/yaml_read.hpp"
 
 #include <yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
 
+#include "util/utf8.hpp"
 #include "util/yaml_scalar.hpp"
 
 namespace cpo::util {
@@ -46,6 +48,19 @@ std::string excerpt(std::string_view text, std::size_t offset, std::size_t lengt
   return out;
 }
 
+// The byte offset of a mark: libyaml counts lines and, within a line, characters
+// (its `index` counts characters too, not bytes, so it cannot index the text).
+std::size_t byte_offset(std::string_view text, const yaml_mark_t& mark) {
+  std::size_t i = 0;
+  for (std::size_t line = 0; line < mark.line && i < text.size(); ++i) {
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) ++line;
+  }
+  for (std::size_t column = 0; column < mark.column && i < text.size(); ++column) {
+    i += std::max<std::size_t>(1, utf8_sequence_length(text.substr(i)));
+  }
+  return std::min(i, text.size());
+}
+
 YamlError parser_error(const yaml_parser_t& parser, std::string_view text) {
   std::string message = "invalid YAML: ";
   message += parser.problem != nullptr ? parser.problem : "cannot be parsed";
@@ -54,7 +69,7 @@ YamlError parser_error(const yaml_parser_t& parser, std::string_view text) {
   }
   if (parser.error == YAML_MEMORY_ERROR) return YamlError(message, 0, 0);
   if (parser.context != nullptr) message += std::string(" ") + parser.context;
-  const std::string at = excerpt(text, parser.problem_mark.index);
+  const std::string at = excerpt(text, byte_offset(text, parser.problem_mark));
   if (!at.empty()) message += ", at \"" + at + "\"";
   return error_at(message, parser.problem_mark);
 }
@@ -124,11 +139,13 @@ class Builder {
   }
 
  private:
-  // A node that is complete: its value, the nodes it holds (itself included), and
-  // for a scalar the text it was written as (a mapping key is that text).
+  // A node that is complete: its value, the nodes it holds (itself included), the
+  // bytes of the scalars in it (keys included), and for a scalar the text it was
+  // written as (a mapping key is that text).
   struct Node {
     J value;
     std::size_t nodes = 1;
+    std::size_t bytes = 0;
     std::optional<std::string> key_text;
     yaml_mark_t mark{};  // where it starts
   };
@@ -137,6 +154,7 @@ class Builder {
     std::string anchor;
     yaml_mark_t mark{};
     std::size_t nodes = 1;
+    std::size_t bytes = 0;
     std::optional<std::string> key;  // a mapping's key waiting for its value
     std::unordered_set<std::string> keys;  // a mapping's keys so far
   };
@@ -156,7 +174,9 @@ class Builder {
   std::vector<Open> open_;
   std::map<std::string, Node, std::less<>> anchors_;  // of the current document
   std::size_t alias_nodes_ = 0;
+  std::size_t alias_bytes_ = 0;
   std::size_t anchored_nodes_ = 0;
+  std::size_t anchored_bytes_ = 0;
 };
 
 template <class J>
@@ -194,14 +214,14 @@ void Builder<J>::open(J value, const yaml_char_t* anchor, const yaml_char_t* tag
     throw error_at("YAML nesting deeper than " + std::to_string(limits_.max_depth) + " levels",
                    e.start_mark);
   }
-  open_.push_back(Open{std::move(value), std::string(c_text(anchor)), e.start_mark, 1, std::nullopt, {}});
+  open_.push_back(Open{std::move(value), std::string(c_text(anchor)), e.start_mark, 1, 0, std::nullopt, {}});
 }
 
 template <class J>
 void Builder<J>::close(const yaml_event_t& e) {
   Open done = std::move(open_.back());
   open_.pop_back();
-  Node node{std::move(done.value), done.nodes, std::nullopt, done.mark};
+  Node node{std::move(done.value), done.nodes, done.bytes, std::nullopt, done.mark};
   if (!done.anchor.empty()) remember(done.anchor, node, e);
   place(std::move(node));
 }
@@ -214,7 +234,7 @@ void Builder<J>::scalar(const yaml_event_t& e) {
   std::string error;
   std::optional<J> value = scalar_value<J>(text, c_text(s.tag), plain, &error);
   if (!value) throw error_at(error, e.start_mark);
-  Node node{std::move(*value), 1, std::string(text), e.start_mark};
+  Node node{std::move(*value), 1, text.size(), std::string(text), e.start_mark};
   if (s.anchor != nullptr) remember(c_text(s.anchor), node, e);
   place(std::move(node));
 }
@@ -230,9 +250,15 @@ void Builder<J>::alias(const yaml_event_t& e) {
     throw error_at("unknown alias *" + std::string(name.substr(0, 60)), e.start_mark);
   }
   alias_nodes_ += it->second.nodes;
+  alias_bytes_ += it->second.bytes;
   if (alias_nodes_ > limits_.max_alias_nodes) {
     throw error_at("YAML aliases expand beyond " + std::to_string(limits_.max_alias_nodes) +
                        " nodes; write the values out",
+                   e.start_mark);
+  }
+  if (alias_bytes_ > limits_.max_alias_bytes) {
+    throw error_at("YAML aliases expand beyond " + std::to_string(limits_.max_alias_bytes) +
+                       " bytes of text; write the values out",
                    e.start_mark);
   }
   Node copy = it->second;
@@ -245,8 +271,14 @@ void Builder<J>::alias(const yaml_event_t& e) {
 template <class J>
 void Builder<J>::remember(std::string_view anchor, const Node& node, const yaml_event_t& e) {
   anchored_nodes_ += node.nodes;
+  anchored_bytes_ += node.bytes;
   if (anchored_nodes_ > 10 * limits_.max_alias_nodes) {
     throw error_at("YAML anchors hold more than " + std::to_string(10 * limits_.max_alias_nodes) + " nodes",
+                   e.start_mark);
+  }
+  if (anchored_bytes_ > 10 * limits_.max_alias_bytes) {
+    throw error_at("YAML anchors hold more than " + std::to_string(10 * limits_.max_alias_bytes) +
+                       " bytes of text",
                    e.start_mark);
   }
   anchors_.insert_or_assign(std::string(anchor), node);
@@ -262,6 +294,7 @@ void Builder<J>::place(Node node) {
   }
   Open& parent = open_.back();
   parent.nodes += node.nodes;
+  parent.bytes += node.bytes;
   if (parent.value.is_array()) {
     parent.value.push_back(std::move(node.value));
   } else if (!parent.key) {

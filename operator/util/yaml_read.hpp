@@ -42,7 +42,8 @@ struct YamlLimits {
   std::size_t max_depth = 128;                   // collections inside collections
   std::size_t max_documents = 1000;
   std::size_t max_alias_nodes = 100000;  // nodes that all aliases together add
-  // (anchored values, which are kept as copies, may hold ten times that)
+  std::size_t max_alias_bytes = std::size_t{16} << 20;  // scalar text they add
+  // (anchored values, which are kept as copies, may hold ten times either)
 };
 
 // Every document of the text, in order (none for an empty text or only comments; a

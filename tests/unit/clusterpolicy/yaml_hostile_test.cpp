@@ -60,6 +60,12 @@ TEST_CASE("hostile YAML texts are refused quickly with an error naming the probl
        "an alias refers to the node that contains it"},
       {"an alias to no anchor", "a: *nowhere\n", "unknown alias *nowhere"},
       {"billion laughs", billion_laughs(), "YAML aliases expand beyond 100000 nodes"},
+      // Few nodes, much text: 3 MiB aliased 90,000 times would ask for 270 GB.
+      {"a large scalar aliased many times", [] {
+         std::string text = "x: &x \"" + std::string(3 << 20, 'x') + "\"\ny: [*x";
+         for (int i = 1; i < 90000; ++i) text += ",*x";
+         return text + "]\n";
+       }(), "YAML aliases expand beyond 16777216 bytes of text"},
       {"deep flow nesting", std::string(100000, '[') + std::string(100000, ']'),
        "nesting deeper than 128 levels"},
       {"many documents", [] {
@@ -79,6 +85,15 @@ TEST_CASE("hostile YAML texts are refused quickly with an error naming the probl
       CHECK(elapsed < kFast);
     }
   }
+}
+
+TEST_CASE("a syntax error quotes the text where it is, after non-ASCII text too", "[yaml_json]") {
+  Clock::duration elapsed{};
+  CHECK(error_of("name: \"\u00e9\u00e9\u00e9\u00e9\"\nlist: [a, b\nnext: 1\n", &elapsed) ==
+        "invalid YAML: did not find expected ',' or ']' while parsing a flow sequence, at \": 1\" "
+        "(line 3, column 5)");
+  CHECK(error_of("k: \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\" x: y\n", &elapsed) ==
+        "invalid YAML: did not find expected key while parsing a block mapping, at \"x: y\" (line 1, column 13)");
 }
 
 TEST_CASE("deep block nesting is refused too", "[yaml_json]") {
