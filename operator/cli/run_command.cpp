@@ -24,9 +24,13 @@ std::string resolve_namespace(const std::string& flag) {
   if (!flag.empty()) return flag;
   std::error_code ec;
   if (std::filesystem::exists(kInClusterNamespaceFile, ec)) {
-    const std::string text = util::read_file(kInClusterNamespaceFile, "in-cluster namespace");
-    const std::string ns = text.substr(0, text.find('\n'));
-    if (!ns.empty()) return ns;
+    try {
+      const std::string text = util::read_file(kInClusterNamespaceFile, "in-cluster namespace");
+      const std::string ns = text.substr(0, text.find_first_of(" \t\r\n"));
+      if (!ns.empty()) return ns;
+    } catch (const util::FileReadError& e) {
+      spdlog::warn("{}; trying $OPERATOR_NAMESPACE", e.what());
+    }
   }
   const char* env = std::getenv("OPERATOR_NAMESPACE");
   return env ? env : "";

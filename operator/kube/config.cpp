@@ -55,7 +55,11 @@ const json& find_named(const json& root, const char* list_key, const std::string
 std::string scalar(const json& map, const char* key, const std::string& owner) {
   auto it = map.find(key);
   if (it == map.end() || it->is_null()) return {};
-  if (!it->is_string()) throw ConfigError(owner + ": " + key + " must be a string");
+  if (!it->is_string()) {
+    const std::string shown = it->is_primitive() ? it->dump() : it->is_array() ? "a list" : "a map";
+    throw ConfigError(owner + ": " + key + " must be a string, got " + shown +
+                      (it->is_primitive() ? " (quote it: \"" + shown + "\")" : ""));
+  }
   return it->get<std::string>();
 }
 

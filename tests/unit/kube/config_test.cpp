@@ -238,7 +238,11 @@ TEST_CASE("kubeconfig: hostile YAML is refused with the file's name", "[config]"
   CHECK_THROWS_WITH(load_kubeconfig(dir.write("type", R"(current-context: c
 contexts: [{name: c, context: {cluster: x}}]
 clusters: [{name: x, cluster: {server: [https://h]}}]
-)")), Catch::Contains("cluster \"x\": server must be a string"));
+)")), Catch::Contains("cluster \"x\": server must be a string, got a list"));
+  CHECK_THROWS_WITH(load_kubeconfig(dir.write("number", R"(current-context: c
+contexts: [{name: c, context: {cluster: x, namespace: 123}}]
+clusters: [{name: x, cluster: {server: "https://h"}}]
+)")), Catch::Contains("namespace must be a string, got 123 (quote it: \"123\")"));
 }
 
 TEST_CASE("In-cluster files are bounded too", "[config]") {
