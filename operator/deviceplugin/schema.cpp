@@ -43,8 +43,6 @@ std::string plain_value(const YAML::Node& node) {
   return s.kind == ScalarKind::String ? s.text : node.IsScalar() ? node.Scalar() : "?";
 }
 
-// The flags whose value GPU Feature Discovery checks too: a variable on the device
-// plugin alone does not save a bad value there.
 // The consumers' YAML-to-JSON step converts a value for the Go type of its field. For
 // the keys under flags.plugin and flags.gfd it looks that type up in the struct of the
 // flags themselves (the embedded struct's first field), so a key spelled (in any case)
@@ -58,6 +56,8 @@ bool converted_to_text(std::string_view parent_canonical, std::string_view name)
   return std::find(kStringFlags.begin(), kStringFlags.end(), lower) != kStringFlags.end();
 }
 
+// The flags whose value GPU Feature Discovery checks too: a variable on the device
+// plugin alone does not save a bad value there.
 bool checked_by_gfd(std::string_view canonical) {
   return canonical == "flags.migStrategy" || canonical == "flags.deviceDiscoveryStrategy";
 }

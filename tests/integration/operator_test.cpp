@@ -316,6 +316,11 @@ double reconciles(const testing::OperatorProcess& op) {
 TEST_CASE("Operator: a wrong-typed field is a terminal InvalidSpec with one Event and no retry loop",
           "[operator][integration]") {
   Environment env;
+  // The CRD is shared by every later test: put back as shipped however this test ends.
+  struct RestoreCrd {
+    Environment& env;
+    ~RestoreCrd() { env.cluster.kubectl("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml")); }
+  } restore_crd{env};
   env.run(R"(patch crd clusterpolicies.nvidia.com --type json -p '[{"op": "replace", "path": "/spec/versions/0/schema/openAPIV3Schema/properties/spec", "value": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}]')");
   const std::string value = std::string(56, 'a') + "\u00e9bcd";  // cut inside the é at 57 bytes
   const std::string manifest = "apiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata: {name: cluster-policy}\n"
@@ -362,5 +367,4 @@ TEST_CASE("Operator: a wrong-typed field is a terminal InvalidSpec with one Even
   // A fix is a change of the ClusterPolicy: reconciled at once.
   env.run(R"(patch clusterpolicies.nvidia.com cluster-policy --type merge -p '{"spec": {"devicePlugin": {}}}')");
   env.wait_daemonset(kDevicePlugin);
-  env.run("apply -f " + repo("crds/nvidia.com_clusterpolicies.yaml"));
 }
