@@ -2,9 +2,20 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 namespace cpo::kube {
 
 namespace {
+
+// One line per request at trace level: verb, path and query, outcome, time. Never a
+// header: the Authorization header holds the token.
+void trace_request(const std::string& method, const std::string& target, const std::string& outcome,
+                   std::chrono::steady_clock::time_point started) {
+  if (!spdlog::should_log(spdlog::level::trace)) return;
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  spdlog::trace("{} {}: {} in {:.1f} ms", method, target, outcome, took.count());
+}
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kMetadataAccept =
@@ -85,13 +96,15 @@ nlohmann::json Client::call(const std::string& method, const std::string& target
   HttpResponse response;
   try {
     response = transport_->send(request);
-  } catch (const TransportError&) {
+  } catch (const TransportError& e) {
     if (options_.observer) options_.observer(method, "<error>", std::chrono::steady_clock::now() - started);
+    trace_request(method, target, e.what(), started);
     throw;
   }
   if (options_.observer) {
     options_.observer(method, std::to_string(response.status), std::chrono::steady_clock::now() - started);
   }
+  trace_request(method, target, "HTTP " + std::to_string(response.status), started);
   if (response.status < 200 || response.status > 299) {
     throw error_from_response(response.status, response.body, response.header("retry-after"));
   }
@@ -223,15 +236,17 @@ std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::
   std::unique_ptr<BodyStream> body;
   try {
     body = transport_->open(request);
-  } catch (const TransportError&) {
+  } catch (const TransportError& e) {
     // A watch is a GET, and client-go counts it as one.
     if (options_.observer) options_.observer("GET", "<error>", std::chrono::steady_clock::now() - started);
+    trace_request("GET", request.target, e.what(), started);
     throw;
   }
   const auto& head = body->head();
   if (options_.observer) {
     options_.observer("GET", std::to_string(head.status), std::chrono::steady_clock::now() - started);
   }
+  trace_request("GET", request.target, "HTTP " + std::to_string(head.status) + " (watch opened)", started);
   if (head.status < 200 || head.status > 299) {
     throw error_from_response(head.status, head.body, head.header("retry-after"));
   }

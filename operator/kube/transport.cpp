@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 
 namespace cpo::kube {
 namespace {
@@ -351,6 +352,8 @@ class BeastTransport final : public Transport {
   void configure_tls(const ClusterConfig& config) {
     beast::error_code ec;
     if (config.insecure_skip_tls_verify) {
+      spdlog::warn("TLS: {} sets insecure-skip-tls-verify: the API server's certificate is not verified",
+                   config.source);
       tls_.set_verify_mode(ssl::verify_none);
     } else {
       tls_.set_verify_mode(ssl::verify_peer);

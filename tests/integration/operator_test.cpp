@@ -1,9 +1,10 @@
 // The operator end to end: the real binary, under the chart's RBAC, against a
 // real apiserver, kube-controller-manager (DaemonSet controller, garbage
-// collector) and the simulated kubelet. Each test case starts from no
+// collector), kube-scheduler and KWOK. Each test case starts from no
 // ClusterPolicy and runs its own operator process.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -367,4 +368,64 @@ TEST_CASE("Operator: a wrong-typed field is a terminal InvalidSpec with one Even
   // A fix is a change of the ClusterPolicy: reconciled at once.
   env.run(R"(patch clusterpolicies.nvidia.com cluster-policy --type merge -p '{"spec": {"devicePlugin": {}}}')");
   env.wait_daemonset(kDevicePlugin);
+}
+
+namespace {
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+// The most verbose level traces every request, through an apiserver restart too, and
+// still writes no credential: neither the operator's token nor any other the cluster
+// uses, nor a key.
+TEST_CASE("Operator: at trace level every request is logged and no credential is", "[operator][integration]") {
+  Environment env({"--log-level=trace", "--log-format=json"});
+  env.run("apply -f " + repo("examples/clusterpolicy.yaml"));
+  env.wait_daemonset(kDevicePlugin);
+  auto set_env = [&](const std::string& value) {
+    env.run(R"(patch clusterpolicies.nvidia.com cluster-policy --type merge -p '{"spec": {"devicePlugin": {"env": [{"name": "TRACE_TEST", "value": ")" +
+            value + R"("}]}}}')");
+    CHECK(testing::eventually([&] {
+      const json ds = env.wait_daemonset(kDevicePlugin);
+      const json* c = Environment::container(ds, "nvidia-device-plugin");
+      return c && c->value("env", json::array()).dump().find("\"" + value + "\"") != std::string::npos;
+    }, std::chrono::seconds(30)));
+  };
+  set_env("before-restart");
+  REQUIRE(env.cluster.harness("restart-apiserver").exit_code == 0);
+  set_env("after-restart");
+  REQUIRE(env.op->stop() == 0);
+
+  const std::string log = file_text(env.op->log_file());
+  std::istringstream lines(log);
+  std::size_t traced = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const json entry = json::parse(line, nullptr, false);
+    INFO(line);
+    REQUIRE(entry.is_object());  // every line is one JSON object
+    if (entry.value("level", "") == "trace") ++traced;
+  }
+  CHECK(traced > 10);
+  CHECK(log.find("GET /api/v1/nodes") != std::string::npos);
+  CHECK(log.find("daemonsets/nvidia-device-plugin-daemonset") != std::string::npos);
+
+  std::vector<std::string> secrets = {"Bearer", "PRIVATE KEY"};
+  // Every static token of the cluster (admin, components, the operator's identity):
+  // tokens.csv holds token,user,uid per line.
+  std::istringstream tokens(file_text(env.cluster.dir() / "tokens.csv"));
+  for (std::string line; std::getline(tokens, line);) {
+    if (!line.empty()) secrets.push_back(line.substr(0, line.find(',')));
+  }
+  REQUIRE(secrets.size() >= 5);
+  for (const auto& secret : secrets) {
+    REQUIRE(secret.size() >= 6);
+    INFO("found in the log: " << secret);
+    CHECK(log.find(secret) == std::string::npos);
+  }
 }
