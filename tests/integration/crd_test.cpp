@@ -215,15 +215,19 @@ std::string rules_block(const std::string& text) {
 }
 
 // One rule as the API server reports it, reduced to the fields the chart sets.
-json rule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
-  return {{"apiGroups", groups}, {"resources", resources}, {"verbs", verbs}};
+json rule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs,
+          std::vector<std::string> names = {}) {
+  json r = {{"apiGroups", groups}, {"resources", resources}, {"verbs", verbs}};
+  if (!names.empty()) r["resourceNames"] = names;
+  return r;
 }
 
 json normalized_rules(const json& rules) {
   json out = json::array();
   for (const auto& r : rules) {
     out.push_back(rule(r.value("apiGroups", std::vector<std::string>{}),
-                       r.value("resources", std::vector<std::string>{}), r.value("verbs", std::vector<std::string>{})));
+                       r.value("resources", std::vector<std::string>{}), r.value("verbs", std::vector<std::string>{}),
+                       r.value("resourceNames", std::vector<std::string>{})));
   }
   return out;
 }
@@ -239,7 +243,9 @@ json expected_cluster_rules() {
       rule({"nvidia.com"}, {"clusterpolicies/finalizers"}, {"update"}),
       rule({""}, {"nodes"}, {"get", "list", "watch", "patch"}),
       rule({"node.k8s.io"}, {"runtimeclasses"}, {"get", "list", "watch"}),
-      rule({"rbac.authorization.k8s.io"}, {"clusterroles", "clusterrolebindings"}, kAllVerbs),
+      rule({"rbac.authorization.k8s.io"}, {"clusterroles", "clusterrolebindings"}, {"get", "list", "watch", "create"}),
+      rule({"rbac.authorization.k8s.io"}, {"clusterroles", "clusterrolebindings"}, {"update", "patch", "delete"},
+           {"nvidia-device-plugin-config-manager"}),
       rule({""}, {"events"}, {"create", "patch"}),
   });
 }
@@ -751,7 +757,8 @@ TEST_CASE("The chart's RBAC lets the operator identity do its work and no more",
       "patch nodes",
       "watch runtimeclasses.node.k8s.io",
       "create clusterroles.rbac.authorization.k8s.io",
-      "delete clusterrolebindings.rbac.authorization.k8s.io",
+      "patch clusterroles.rbac.authorization.k8s.io/nvidia-device-plugin-config-manager",
+      "delete clusterrolebindings.rbac.authorization.k8s.io/nvidia-device-plugin-config-manager",
       "create events -n default",
       "watch configmaps" + ns,
       "delete serviceaccounts" + ns,
@@ -773,6 +780,9 @@ TEST_CASE("The chart's RBAC lets the operator identity do its work and no more",
       "update configmaps" + ns,             // the user's config is never modified
       "list pods" + ns,
       "create rolebindings.rbac.authorization.k8s.io" + ns,
+      "delete clusterroles.rbac.authorization.k8s.io/cluster-admin",  // only the one it renders
+      "patch clusterrolebindings.rbac.authorization.k8s.io/cluster-admin",
+      "update clusterroles.rbac.authorization.k8s.io",
       "delete nodes",
       "create runtimeclasses.node.k8s.io",
       "get secrets" + ns,
