@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/parser.hpp"
 #include "clusterpolicy/config_rollout.hpp"
+#include "clusterpolicy/plugin_context.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
@@ -58,8 +59,9 @@ int render_command(const RenderOptions& o) {
           return 1;
         }
         auto data = clusterpolicy::configmap_data(cm);
-        deviceplugin::ValidationContext context;
-        context.mig_strategy_override = spec.mig_strategy;
+        const auto plugin = clusterpolicy::plugin_context(inputs.cluster_policy, spec, o.device_plugin_image);
+        if (plugin.warning) std::cerr << "warning: " << *plugin.warning << "\n";
+        const auto context = clusterpolicy::validation_context(plugin, spec.mig_strategy);
         std::optional<std::string> default_key;
         if (!spec.device_plugin.config_default.empty()) default_key = spec.device_plugin.config_default;
         auto result = deviceplugin::validate_configmap(data, default_key, {}, context, spec.device_plugin.config_name);

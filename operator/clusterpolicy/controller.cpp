@@ -13,6 +13,7 @@
 #include "clusterpolicy/config_rollout.hpp"
 #include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/observe.hpp"
+#include "clusterpolicy/plugin_context.hpp"
 #include "clusterpolicy/snapshot.hpp"
 #include "clusterpolicy/spec.hpp"
 #include "clusterpolicy/status.hpp"
@@ -184,32 +185,6 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
 
 ClusterPolicyController::~ClusterPolicyController() = default;
 
-// What the validator needs to know of the device plugin the DaemonSets run: its
-// release (the image tag), its environment, and how strict to be about unknown keys.
-void ClusterPolicyController::set_plugin_context(const nlohmann::json& policy, const ClusterPolicySpec& spec,
-                                                 ConfigInputs& in) const {
-  try {
-    const auto image = resolve_image(spec.device_plugin.image, options_.images.device_plugin, "spec.devicePlugin");
-    auto version = deviceplugin::plugin_version_from_image(image);
-    in.plugin_version = version.version;
-    if (version.warning) in.plugin_version_warning = "device-plugin image " + image + ": " + *version.warning;
-  } catch (const SpecError&) {
-    // The render step reports the image problem; validate by the newest rules meanwhile.
-  }
-  in.plugin_env = deviceplugin::operator_plugin_env(spec.device_plugin.mps_root);
-  for (const auto& var : spec.device_plugin.env) in.plugin_env[var.name] = var.value;  // the user's env wins
-
-  const auto& meta = policy["metadata"];
-  const auto annotations = meta.find("annotations");
-  const std::string mode = annotations == meta.end() ? "" : annotations->value(kUnknownConfigKeysAnnotation, "");
-  if (mode == "warn") in.unknown_keys = deviceplugin::UnknownKeys::Warn;
-  if (!mode.empty() && mode != "warn" && mode != "refuse") {
-    in.plugin_version_warning = (in.plugin_version_warning ? *in.plugin_version_warning + "; " : std::string()) +
-                                "annotation " + kUnknownConfigKeysAnnotation + "=\"" + mode +
-                                "\" ignored (expected refuse or warn): unknown keys are refused";
-  }
-}
-
 ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
                                                            std::chrono::system_clock::time_point now) const {
   const auto& c = *caches_;
@@ -218,7 +193,11 @@ ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json&
   in.source_name = spec.device_plugin.config_name;
   in.default_key = spec.device_plugin.config_default;
   in.mig_strategy = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
-  set_plugin_context(policy, spec, in);
+  const auto plugin = plugin_context(policy, spec, options_.images.device_plugin);
+  in.plugin_version = plugin.version;
+  in.plugin_version_warning = plugin.warning;
+  in.plugin_env = plugin.env;
+  in.unknown_keys = plugin.unknown_keys;
   in.now = now;
   const auto deadline = rollout_deadline(policy, options_.rollout_deadline);
   in.rollout_deadline = deadline.value;

@@ -42,7 +42,6 @@ class ClusterPolicyController {
   struct Caches;
 
  private:
-  void set_plugin_context(const nlohmann::json& policy, const ClusterPolicySpec& spec, ConfigInputs& in) const;
   ConfigInputs gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
                                     std::chrono::system_clock::time_point now) const;
   void report_config(const nlohmann::json& policy, const ConfigInputs& in, const ConfigDecision& decision,
