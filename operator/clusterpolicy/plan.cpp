@@ -218,7 +218,8 @@ Plan plan(const ReconcileInputs& in) {
     status.failure = Failure{reason::kRenderFailed, std::string("rendering the operands failed: ") + e.what()};
   }
   if (plan.halted) {
-    // What was planned before the failure, but the snapshot and the record, is void.
+    // Of what was planned before the failure, the ignored ClusterPolicies, the
+    // node labels, the snapshot (created before the render) and the record stand.
     Plan halted;
     halted.ignored = std::move(plan.ignored);
     halted.node_labels = std::move(plan.node_labels);
