@@ -2,20 +2,11 @@
 
 #include <algorithm>
 #include <future>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
-#include "apimachinery/hash.hpp"
 #include "apimachinery/merge_patch.hpp"
-#include "apimachinery/rfc3339.hpp"
-#include "clusterpolicy/apply_diff.hpp"
-#include "clusterpolicy/config_rollout.hpp"
-#include "clusterpolicy/node_labels.hpp"
-#include "clusterpolicy/observe.hpp"
-#include "clusterpolicy/snapshot.hpp"
-#include "clusterpolicy/spec.hpp"
-#include "clusterpolicy/status.hpp"
+#include "clusterpolicy/plan.hpp"
 #include "clusterpolicy/vocabulary.hpp"
 
 namespace cpo::clusterpolicy {
@@ -29,69 +20,8 @@ bool node_label_kept(const std::string& key) {
   return key.rfind("nvidia.com/", 0) == 0 || key == kNfdNvidiaPciLabel;
 }
 
-std::string creation_key(const nlohmann::json& object) {
-  // RFC 3339 timestamps in UTC sort as text; the name breaks ties.
-  return object["metadata"].value("creationTimestamp", "") + "\x01" + object["metadata"].value("name", "");
-}
-
-std::string owner_uid(const nlohmann::json& object) {
-  const auto& meta = object["metadata"];
-  if (auto refs = meta.find("ownerReferences"); refs != meta.end() && refs->is_array()) {
-    for (const auto& ref : *refs) {
-      if (ref.value("kind", "") == "ClusterPolicy" && ref.value("controller", false)) return ref.value("uid", "");
-    }
-  }
-  return {};
-}
-
-// The part of a desired object compared with the cache (the cache's list items
-// carry no apiVersion/kind).
-nlohmann::json comparable(const nlohmann::json& desired) {
-  nlohmann::json copy = desired;
-  copy.erase("apiVersion");
-  copy.erase("kind");
-  return copy;
-}
-
-std::optional<int> label_int(const nlohmann::json& labels, const char* key) {
-  auto it = labels.find(key);
-  if (it == labels.end() || !it->is_string()) return std::nullopt;
-  try {
-    return std::stoi(it->get<std::string>());
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-// The ConfigValid condition that joins Ready and Error while a config is in use.
-nlohmann::json config_condition(const ConfigDecision& decision, const StatusInputs& status) {
-  bool valid = decision.outcome == ConfigOutcome::Current || decision.outcome == ConfigOutcome::Rolling;
-  const char* why = valid ? reason::kValid
-                    : decision.outcome == ConfigOutcome::Invalid ? reason::kConfigInvalid
-                    : decision.outcome == ConfigOutcome::Missing ? reason::kConfigMissing
-                                                                 : reason::kRolloutFailed;
-  return make_condition(condition::kConfigValid, valid, why, decision.message, status.generation, status.previous,
-                        apimachinery::rfc3339(status.now));
-}
-
-// The first few errors and how many more: a status message stays readable and
-// far below the API's size limit whatever the cluster's size.
-std::string summarize(const std::vector<std::string>& errors) {
-  constexpr std::size_t kShown = 5;
-  std::string message;
-  for (std::size_t i = 0; i < errors.size() && i < kShown; ++i) message += (i ? "; " : "") + errors[i];
-  if (errors.size() > kShown) message += "; and " + std::to_string(errors.size() - kShown) + " more (see the operator's log)";
-  return message;
-}
-
-// Stamps the digest of what is applied onto the object: a field the render stops
-// declaring changes the digest, so the apply that removes it is not skipped.
-void stamp_digest(nlohmann::json& object) {
-  auto& annotations = object["metadata"]["annotations"];
-  if (!annotations.is_object()) annotations = nlohmann::json::object();
-  annotations.erase(kAppliedDigestAnnotation);
-  const std::string digest = apimachinery::sha256_hex(object.dump()).substr(0, 16);
-  object["metadata"]["annotations"][kAppliedDigestAnnotation] = digest;
+runtime::EventType event_type(EventKind kind) {
+  return kind == EventKind::Warning ? runtime::EventType::Warning : runtime::EventType::Normal;
 }
 
 }  // namespace
@@ -184,170 +114,170 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
 
 ClusterPolicyController::~ClusterPolicyController() = default;
 
-// What the validator needs to know of the device plugin the DaemonSets run: its
-// release (the image tag), its environment, and how strict to be about unknown keys.
-void ClusterPolicyController::set_plugin_context(const nlohmann::json& policy, const ClusterPolicySpec& spec,
-                                                 ConfigInputs& in) const {
-  try {
-    const auto image = resolve_image(spec.device_plugin.image, options_.images.device_plugin, "spec.devicePlugin");
-    auto version = deviceplugin::plugin_version_from_image(image);
-    in.plugin_version = version.version;
-    if (version.warning) in.plugin_version_warning = "device-plugin image " + image + ": " + *version.warning;
-  } catch (const SpecError&) {
-    // The render step reports the image problem; validate by the newest rules meanwhile.
-  }
-  in.plugin_env = deviceplugin::operator_plugin_env(spec.device_plugin.mps_root);
-  for (const auto& var : spec.device_plugin.env) in.plugin_env[var.name] = var.value;  // the user's env wins
-
-  const auto& meta = policy["metadata"];
-  const auto annotations = meta.find("annotations");
-  const std::string mode = annotations == meta.end() ? "" : annotations->value(kUnknownConfigKeysAnnotation, "");
-  if (mode == "warn") in.unknown_keys = deviceplugin::UnknownKeys::Warn;
-  if (!mode.empty() && mode != "warn" && mode != "refuse") {
-    in.plugin_version_warning = (in.plugin_version_warning ? *in.plugin_version_warning + "; " : std::string()) +
-                                "annotation " + kUnknownConfigKeysAnnotation + "=\"" + mode +
-                                "\" ignored (expected refuse or warn): unknown keys are refused";
+// The one cleanup of the per-ClusterPolicy state: what is known of
+// ClusterPolicies that are gone is forgotten, and so is a written status the
+// cache has caught up with.
+void ClusterPolicyController::forget(const std::vector<nlohmann::json>& policies) {
+  for (auto entry = state_.begin(); entry != state_.end();) {
+    const auto policy = std::find_if(policies.begin(), policies.end(), [&](const auto& p) {
+      return p["metadata"].value("uid", "") == entry->first;
+    });
+    if (policy == policies.end()) {
+      entry = state_.erase(entry);
+      continue;
+    }
+    auto& written = entry->second.written;
+    if (written && !written->superseded.count((*policy)["metadata"].value("resourceVersion", ""))) written.reset();
+    ++entry;
   }
 }
 
-ConfigInputs ClusterPolicyController::gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
-                                                           std::chrono::system_clock::time_point now) const {
+nlohmann::json ClusterPolicyController::current_status(const nlohmann::json& policy) const {
+  const auto& meta = policy["metadata"];
+  if (auto known = state_.find(meta.value("uid", "")); known != state_.end()) {
+    const auto& written = known->second.written;
+    if (written && written->superseded.count(meta.value("resourceVersion", ""))) return written->status;
+  }
+  return policy.value("status", nlohmann::json::object());
+}
+
+std::optional<ReconcileInputs> ClusterPolicyController::observe() {
   const auto& c = *caches_;
-  ConfigInputs in;
+  std::vector<nlohmann::json> policies;
+  for (const auto& policy : c.policies->store().list()) policies.push_back(*policy);
+  forget(policies);
+  if (policies.empty()) return std::nullopt;
+  oldest_first(policies);
+  ReconcileInputs in;
   in.ns = options_.ns;
-  in.source_name = spec.device_plugin.config_name;
-  in.default_key = spec.device_plugin.config_default;
-  in.mig_strategy = spec.mig_strategy;  // the consumers' MIG_STRATEGY env beats the file
-  set_plugin_context(policy, spec, in);
-  in.now = now;
-  const auto deadline = rollout_deadline(policy, options_.rollout_deadline);
-  in.rollout_deadline = deadline.value;
-  in.rollout_deadline_problem = deadline.problem;
-  if (auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name)) in.source_data = configmap_data(*source);
-
-  for (const auto& node : c.nodes->store().list()) {
-    const auto& labels = (*node)["metadata"]["labels"];
-    deviceplugin::NodeSelection selection;
-    selection.node = (*node)["metadata"]["name"];
-    selection.selected_key = labels.value(kConfigNodeLabel, "");
-    selection.compute_major = label_int(labels, kComputeMajorLabel);
-    selection.compute_minor = label_int(labels, kComputeMinorLabel);
-    if (!selection.selected_key.empty() || selection.compute_major) in.nodes.push_back(std::move(selection));
+  in.images = options_.images;
+  in.rollout_deadline = options_.rollout_deadline;
+  in.now = std::chrono::system_clock::now();
+  for (auto& policy : policies) {
+    nlohmann::json status = current_status(policy);
+    in.policies.push_back({std::move(policy), std::move(status)});
   }
-
-  const std::string uid = policy["metadata"].value("uid", "");
-  if (auto known = records_.find(uid); known != records_.end()) {
-    in.record = known->second;
-  } else {
-    in.record = RolloutRecord::from_status(
-        policy.value("status", nlohmann::json::object()).value("config", nlohmann::json::object()));
+  in.nodes = c.nodes->store().list();
+  for (const auto& rc : c.runtimeclasses->store().list()) in.runtime_classes.insert((*rc)["metadata"].value("name", ""));
+  in.configmaps = c.configmaps->store().list();
+  for (auto* informer : c.owned_informers()) {
+    for (auto& live : informer->store().list()) in.owned.push_back({informer->resource().kind, std::move(live)});
   }
-  // Snapshots this ClusterPolicy owns, of any source: after a change of
-  // config.name the consumers still mount one of the previous source.
-  for (const auto& cm : c.configmaps->store().list()) {
-    if (owner_uid(*cm) != uid) continue;
-    if (auto snapshot = read_snapshot(*cm)) in.snapshots.push_back(std::move(*snapshot));
-  }
-
-  std::vector<std::string> consumers;
-  if (spec.device_plugin.enabled) consumers = {kDevicePluginName, kMpsName};
-  if (spec.gfd.enabled) consumers.push_back(kGfdName);
-  for (const auto& name : consumers) {
-    in.consumers.push_back(consumer_state(name, c.daemonsets->store().get(options_.ns + "/" + name).get()));
-  }
+  const auto& state = state_[in.policies.front().object["metadata"].value("uid", "")];
+  in.record = state.record;
+  in.reported = state.reported;
   return in;
 }
 
-void ClusterPolicyController::report_config(const nlohmann::json& policy, const ConfigInputs& in,
-                                            const ConfigDecision& decision, StatusInputs& status,
-                                            std::vector<std::string>& errors) {
-  auto& c = *caches_;
-  nlohmann::json block = config_status(in, decision);
-  status.extra["config"] = block;
-  // The last report: remembered, or (first sight, e.g. after a restart) what the
-  // status says.
-  const std::string uid = policy["metadata"].value("uid", "");
-  auto known = reported_.find(uid);
-  if (known == reported_.end()) {
-    const nlohmann::json previous = status.previous.value("config", nlohmann::json::object());
-    known = reported_
-                .emplace(uid, ConfigReport{previous.value("state", ""), previous.value("hash", ""),
-                                           previous.value("nodesSelectingUnknownKeys", nlohmann::json::object())})
-                .first;
-  }
-  ConfigReport& last = known->second;
-  const bool changed = block.value("state", "") != last.state || block.value("hash", "") != last.hash;
-  last.state = block.value("state", "");
-  last.hash = block.value("hash", "");
-  const nlohmann::json unknown_nodes = block.value("nodesSelectingUnknownKeys", nlohmann::json::object());
-  const bool unknown_nodes_changed = unknown_nodes != last.unknown_nodes;
-  last.unknown_nodes = unknown_nodes;
+void ClusterPolicyController::record(const PlannedEvent& event) {
+  events_.record(event.target, event_type(event.kind), event.reason, event.message);
+}
 
-  auto source = c.configmaps->store().get(options_.ns + "/" + in.source_name);
-  switch (decision.outcome) {
-    case ConfigOutcome::Invalid: {
-      std::string all;
-      for (const auto& line : block.value("errors", nlohmann::json::array())) all += "\n" + line.get<std::string>();
-      status.failure = Failure{reason::kConfigInvalid, decision.message};
-      if (changed) {
-        events_.record(policy, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
-        if (source) {
-          events_.record(*source, runtime::EventType::Warning, event_reason::kConfigInvalid, decision.message + all);
-        }
-        if (rejections_) rejections_->Add({{"configmap", in.source_name}}).Increment();
-      }
-      break;
+void ClusterPolicyController::write_status(const nlohmann::json& policy, const nlohmann::json& previous,
+                                           const nlohmann::json& status, std::vector<std::string>& errors) {
+  if (previous == status) return;
+  const std::string name = policy["metadata"]["name"];
+  try {
+    auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
+                                 {{"status", apimachinery::merge_patch_between(previous, status)}});
+    auto& entry = state_[policy["metadata"].value("uid", "")].written;
+    if (!entry) entry.emplace();
+    entry->superseded.insert(policy["metadata"].value("resourceVersion", ""));
+    if (!entry->latest.empty()) entry->superseded.insert(entry->latest);
+    entry->latest = written["metadata"].value("resourceVersion", "");
+    entry->status = written.value("status", nlohmann::json::object());
+  } catch (const std::exception& e) {
+    errors.push_back("status of ClusterPolicy " + name + ": " + e.what());
+  }
+}
+
+void ClusterPolicyController::patch_node_labels(const Plan& plan, std::vector<std::string>& errors) {
+  for (const auto& patch : plan.node_labels) {
+    try {
+      client_.patch(kube::resources::nodes, {"", patch.node, ""}, kube::PatchType::Merge,
+                    {{"metadata", {{"labels", patch.labels}}}});
+      spdlog::info("node {}: labels {}", patch.node, patch.labels.dump());
+    } catch (const kube::ApiError& e) {
+      errors.push_back("labels of node " + patch.node + ": " + e.message());
     }
-    case ConfigOutcome::Missing:
-      status.failure = Failure{reason::kConfigMissing, decision.message};
-      if (changed) events_.record(policy, runtime::EventType::Warning, event_reason::kConfigMissing, decision.message);
-      break;
-    case ConfigOutcome::RolledBack:
-    case ConfigOutcome::PreviouslyFailed:
-      status.failure = Failure{reason::kRolloutFailed, decision.message};
-      break;
-    case ConfigOutcome::Rolling:
-      if (changed) events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRollingOut, decision.message);
-      break;
-    case ConfigOutcome::Current:
-      break;
   }
-  if (decision.rollback_message) {
-    if (rollbacks_) rollbacks_->Add({{"configmap", in.source_name}}).Increment();
-    events_.record(policy, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
-    if (source) events_.record(*source, runtime::EventType::Warning, event_reason::kRolloutFailed, *decision.rollback_message);
-  }
-  if (decision.rolled_out_message) {
-    events_.record(policy, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
-    if (source) events_.record(*source, runtime::EventType::Normal, event_reason::kConfigRolledOut, *decision.rolled_out_message);
-  }
-  if (!decision.nodes_with_unknown_keys.empty() && unknown_nodes_changed) {
-    std::string list;
-    for (const auto& n : decision.nodes_with_unknown_keys) list += (list.empty() ? "" : ", ") + n;
-    events_.record(policy, runtime::EventType::Warning, event_reason::kNodeSelectsUnknownConfig,
-                   "nodes label " + std::string(kConfigNodeLabel) + " with a key ConfigMap " + in.source_name +
-                       " does not have; their config-manager will fail: " + list);
-  }
+}
 
-  // Keep the newest snapshots (rollback targets, of any source) and every one a
-  // consumer still mounts or the record points at; delete the rest.
-  std::vector<std::string> referenced;
-  auto reference_hash = [&](const std::string& hash) {
-    for (const auto& snapshot : in.snapshots) {
-      if (!hash.empty() && snapshot.hash == hash) referenced.push_back(snapshot.name);
+bool ClusterPolicyController::create_snapshot(const SnapshotCreate& snapshot, std::vector<std::string>& errors) {
+  auto failed = [&](const std::string& why) {
+    errors.push_back("creating snapshot " + snapshot.name + ": " + why);
+    return false;
+  };
+  try {
+    client_.create(kube::resources::configmaps, snapshot.object, {options_.field_manager});
+    spdlog::info("created config snapshot {}/{}", options_.ns, snapshot.name);
+  } catch (const kube::ApiError& e) {
+    if (!e.is_already_exists()) return failed(e.message());
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  }
+  return true;
+}
+
+// The applies: prerequisites (ServiceAccounts, RBAC) first, then the
+// DaemonSets in parallel, so a config change reaches every consumer in about
+// one write's time. The Events follow once every apply is done, so Event writes
+// never compete with the applies a rollout waits for.
+void ClusterPolicyController::apply_objects(const nlohmann::json& policy, const Plan& plan,
+                                            std::vector<std::string>& errors) {
+  auto apply_one = [this, &policy](const Apply& a) -> std::pair<std::string, PlannedEvent> {
+    const std::string what = a.kind + " " + a.key;
+    try {
+      client_.apply(*caches_->owned(a.kind).second, a.object, options_.field_manager, /*force=*/true);
+      if (a.exists) {
+        spdlog::info("updated {} ({} differed)", what, a.difference);
+      } else {
+        spdlog::info("created {}", what);
+      }
+      return {"", {policy, EventKind::Normal, a.exists ? event_reason::kUpdated : event_reason::kCreated,
+                   a.event_message}};
+    } catch (const kube::ApiError& e) {
+      return {what + ": " + e.message(),
+              {policy, EventKind::Warning, event_reason::kApplyFailed, "Applying " + what + " failed: " + e.message()}};
+    } catch (const std::exception& e) {
+      return {what + ": " + e.what(),
+              {policy, EventKind::Warning, event_reason::kApplyFailed, "Applying " + what + " failed: " + e.what()}};
     }
   };
-  if (decision.source) referenced.push_back(decision.source->configmap_name);
-  for (const auto& consumer : in.consumers) reference_hash(consumer.template_hash);
-  reference_hash(decision.record.applied_hash);
-  reference_hash(decision.record.desired_hash);
-  std::vector<Snapshot> snapshots = in.snapshots;
-  if (decision.create_snapshot && decision.source) {
-    // Created in this reconcile, so not in the cache yet: it is the newest.
-    snapshots.push_back({decision.source->configmap_name, decision.source->content_hash, std::nullopt,
-                         std::nullopt, {}, apimachinery::rfc3339(in.now)});
+  std::vector<std::pair<std::string, PlannedEvent>> outcomes;
+  std::vector<std::future<std::pair<std::string, PlannedEvent>>> daemonsets;
+  for (const auto& a : plan.applies) {
+    if (a.kind != "DaemonSet") outcomes.push_back(apply_one(a));
   }
-  for (const auto& name : snapshots_to_prune(snapshots, referenced)) {
+  for (const auto& a : plan.applies) {
+    if (a.kind == "DaemonSet") daemonsets.push_back(std::async(std::launch::async, apply_one, std::cref(a)));
+  }
+  for (auto& f : daemonsets) outcomes.push_back(f.get());
+  for (const auto& [error, event] : outcomes) {
+    if (!error.empty()) errors.push_back(error);
+    record(event);
+  }
+}
+
+void ClusterPolicyController::delete_objects(const nlohmann::json& policy, const Plan& plan,
+                                             std::vector<std::string>& errors) {
+  for (const auto& d : plan.deletes) {
+    const std::string what = d.kind + " " + (d.ns.empty() ? d.name : d.ns + "/" + d.name);
+    try {
+      kube::DeleteOptions del;
+      del.precondition_uid = d.uid;
+      del.propagation_policy = "Background";
+      client_.remove(*caches_->owned(d.kind).second, {d.ns, d.name, ""}, del);
+      spdlog::info("deleted {}", what);
+      events_.record(policy, runtime::EventType::Normal, event_reason::kDeleted, "Deleted " + what);
+    } catch (const kube::ApiError& e) {
+      if (!e.is_not_found()) errors.push_back("deleting " + what + ": " + e.message());
+    }
+  }
+}
+
+void ClusterPolicyController::prune_snapshots(const Plan& plan, std::vector<std::string>& errors) {
+  for (const auto& name : plan.prune) {
     try {
       client_.remove(kube::resources::configmaps, {options_.ns, name, ""});
       spdlog::info("deleted old config snapshot {}/{}", options_.ns, name);
@@ -357,278 +287,54 @@ void ClusterPolicyController::report_config(const nlohmann::json& policy, const 
   }
 }
 
-nlohmann::json ClusterPolicyController::current_status(const nlohmann::json& policy) const {
-  const auto& meta = policy["metadata"];
-  if (auto written = written_status_.find(meta.value("uid", ""));
-      written != written_status_.end() && written->second.superseded.count(meta.value("resourceVersion", ""))) {
-    return written->second.status;
-  }
-  return policy.value("status", nlohmann::json::object());
+void ClusterPolicyController::count(const Plan& plan) {
+  if (plan.count_rejection && rejections_) rejections_->Add({{"configmap", plan.config_source}}).Increment();
+  if (plan.count_rollback && rollbacks_) rollbacks_->Add({{"configmap", plan.config_source}}).Increment();
 }
 
 runtime::ReconcileResult ClusterPolicyController::reconcile() {
-  const auto started = std::chrono::steady_clock::now();
-  auto elapsed_ms = [&] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  };
-  auto& c = *caches_;
-  auto policies = c.policies->store().list();
-  if (policies.empty()) {
-    records_.clear();
-    return runtime::ReconcileResult::done();
-  }
-  std::sort(policies.begin(), policies.end(),
-            [](const auto& a, const auto& b) { return creation_key(*a) < creation_key(*b); });
-  // Forget the rollout records of ClusterPolicies that are gone.
-  std::erase_if(records_, [&](const auto& entry) {
-    return std::none_of(policies.begin(), policies.end(),
-                        [&](const auto& p) { return (*p)["metadata"].value("uid", "") == entry.first; });
-  });
-  const auto now = std::chrono::system_clock::now();
+  auto in = observe();
+  if (!in) return runtime::ReconcileResult::done();
+  Plan planned = plan(*in);
   std::vector<std::string> errors;
-
-  // Forget what was written or reported about ClusterPolicies that are gone, and
-  // written statuses the cache has caught up with.
-  std::erase_if(written_status_, [&](const auto& entry) {
-    return std::none_of(policies.begin(), policies.end(), [&](const auto& p) {
-      return (*p)["metadata"].value("uid", "") == entry.first &&
-             entry.second.superseded.count((*p)["metadata"].value("resourceVersion", ""));
-    });
-  });
-  std::erase_if(reported_, [&](const auto& entry) {
-    return std::none_of(policies.begin(), policies.end(),
-                        [&](const auto& p) { return (*p)["metadata"].value("uid", "") == entry.first; });
-  });
-  auto write_status = [&](const nlohmann::json& policy, const nlohmann::json& status) {
-    nlohmann::json previous = current_status(policy);
-    if (previous == status) return;
-    const std::string name = policy["metadata"]["name"];
-    try {
-      auto written = client_.patch(kube::resources::clusterpolicies, {"", name, "status"}, kube::PatchType::Merge,
-                                   {{"status", apimachinery::merge_patch_between(previous, status)}});
-      auto& entry = written_status_[policy["metadata"].value("uid", "")];
-      entry.superseded.insert(policy["metadata"].value("resourceVersion", ""));
-      if (!entry.latest.empty()) entry.superseded.insert(entry.latest);
-      entry.latest = written["metadata"].value("resourceVersion", "");
-      entry.status = written.value("status", nlohmann::json::object());
-    } catch (const std::exception& e) {
-      errors.push_back("status of ClusterPolicy " + name + ": " + e.what());
-    }
-  };
-
-  // Only the oldest ClusterPolicy is honoured; the others are told so, in writing.
-  const nlohmann::json& active = *policies.front();
-  const std::string active_name = active["metadata"]["name"];
-  for (std::size_t i = 1; i < policies.size(); ++i) {
-    const auto& other = *policies[i];
-    const nlohmann::json previous = current_status(other);
-    nlohmann::json status = ignored_status(active_name, options_.ns, other["metadata"].value("generation", 0L),
-                                           previous, now);
-    if (previous.value("state", "") != "ignored") {
-      events_.record(other, runtime::EventType::Warning, event_reason::kIgnored,
-                     "ClusterPolicy " + active_name + " is active (the oldest); this one is ignored");
-    }
-    write_status(other, status);
+  for (const auto& ignored : planned.ignored) {
+    if (ignored.event) record(*ignored.event);
+    write_status(ignored.object, ignored.previous, ignored.status, errors);
   }
-
-  StatusInputs status_in;
-  status_in.ns = options_.ns;
-  status_in.generation = active["metadata"].value("generation", 0L);
-  status_in.previous = current_status(active);
-  status_in.now = now;
-
-  // Node labels first: they decide where the DaemonSets run.
-  bool any_gpu = false;
-  for (const auto& node : c.nodes->store().list()) {
-    Labels labels;
-    for (auto it = (*node)["metadata"]["labels"].begin(); it != (*node)["metadata"]["labels"].end(); ++it) {
-      if (it->is_string()) labels[it.key()] = it->get<std::string>();
-    }
-    any_gpu = any_gpu || has_gpu(labels);
-    auto changes = node_label_changes(labels);
-    if (changes.empty()) continue;
-    nlohmann::json patch_labels = nlohmann::json::object();
-    for (const auto& [key, value] : changes) patch_labels[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-    const std::string node_name = (*node)["metadata"]["name"];
-    try {
-      client_.patch(kube::resources::nodes, {"", node_name, ""}, kube::PatchType::Merge,
-                    {{"metadata", {{"labels", patch_labels}}}});
-      spdlog::info("node {}: labels {}", node_name, patch_labels.dump());
-    } catch (const kube::ApiError& e) {
-      errors.push_back("labels of node " + node_name + ": " + e.message());
-    }
+  patch_node_labels(planned, errors);
+  // The snapshot goes before the DaemonSets that mount it. When it cannot be
+  // created, the rest is planned again on the last good one (the ignored
+  // ClusterPolicies and the node labels are done).
+  if (planned.snapshot && !create_snapshot(*planned.snapshot, errors)) {
+    in->snapshot_failure = errors.back();
+    planned = plan(*in);
   }
-  status_in.any_gpu_node = any_gpu;
+  auto& state = state_[in->policies.front().object["metadata"].value("uid", "")];
+  if (planned.record) state.record = planned.record;
+  return execute(in->policies.front(), planned, errors);
+}
 
-  // Render what should exist.
-  Rendered rendered;
-  std::optional<ClusterPolicySpec> spec;
-  std::optional<ConfigInputs> config;
-  std::optional<ConfigDecision> decision;
-  try {
-    spec = parse_spec(active.value("spec", nlohmann::json::object()));
-    RenderInputs inputs;
-    inputs.cluster_policy = active;
-    inputs.ns = options_.ns;
-    inputs.images = options_.images;
-    inputs.runtime_class_exists = static_cast<bool>(c.runtimeclasses->store().get(spec->operator_.runtime_class));
-    if (!spec->device_plugin.config_name.empty()) {
-      config = gather_config_inputs(active, *spec, now);
-      const double before_decide = elapsed_ms();
-      decision = decide_config(*config);
-      spdlog::debug("reconcile: config {} decided at {:.1f} ms (inputs and validation from {:.1f} ms)",
-                    to_string(decision->outcome), elapsed_ms(), before_decide);
-      records_[active["metadata"].value("uid", "")] = decision->record;
-      // The snapshot goes first: the DaemonSets about to be applied mount it. If
-      // it cannot be created, the consumers stay on the last good one.
-      if (decision->create_snapshot && decision->source && config->source_data) {
-        auto keep_last_good = [&](const std::string& why) {
-          errors.push_back("creating snapshot " + decision->source->configmap_name + ": " + why);
-          decision->source = last_good_source(*config);
-          decision->create_snapshot = false;
-        };
-        try {
-          client_.create(kube::resources::configmaps,
-                         render_snapshot(config->source_name,
-                                         {*config->source_data, config->default_key, config->mig_strategy},
-                                         options_.ns, active),
-                         {options_.field_manager});
-          spdlog::info("created config snapshot {}/{} ({:.1f} ms into the reconcile)", options_.ns,
-                       decision->source->configmap_name, elapsed_ms());
-        } catch (const kube::ApiError& e) {
-          if (!e.is_already_exists()) keep_last_good(e.message());
-        } catch (const std::exception& e) {
-          keep_last_good(e.what());
-        }
-      }
-      inputs.config = decision->source;
-    }
-    rendered = render(inputs);
-    spdlog::debug("reconcile: rendered at {:.1f} ms", elapsed_ms());
-  } catch (const SpecError& e) {
-    status_in.failure = Failure{reason::kInvalidSpec, e.what()};
-    if (!reports_failure(status_in.previous, *status_in.failure)) {
-      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidSpec, e.what());
-    }
-    write_status(active, compute_status(status_in));
+// What follows the snapshot: the applies, deletes, Events, counters, pruning and the status.
+runtime::ReconcileResult ClusterPolicyController::execute(const ObservedPolicy& active, const Plan& planned,
+                                                          std::vector<std::string>& errors) {
+  if (planned.halted) {
+    for (const auto& event : planned.events) record(event);
+    write_status(active.object, active.status, planned.status, errors);
+    if (planned.render_error) throw std::runtime_error(*planned.render_error);
     if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors));
     return runtime::ReconcileResult::done();  // a spec edit brings the next reconcile
-  } catch (const std::exception& e) {
-    status_in.failure = Failure{reason::kRenderFailed, std::string("rendering the operands failed: ") + e.what()};
-    write_status(active, compute_status(status_in));
-    throw;
   }
-  if (config && !config->rollout_deadline_problem.empty()) {
-    const auto& noted = status_in.previous.value("notes", nlohmann::json::array());
-    if (std::find(noted.begin(), noted.end(), config->rollout_deadline_problem) == noted.end()) {
-      events_.record(active, runtime::EventType::Warning, event_reason::kInvalidAnnotation, config->rollout_deadline_problem);
-    }
-    rendered.notes.push_back(config->rollout_deadline_problem);
-  }
-  if (!rendered.notes.empty()) status_in.extra["notes"] = rendered.notes;
-
-  // Apply what differs from the caches.
-  const std::string active_uid = active["metadata"].value("uid", "");
-  std::set<std::pair<std::string, std::string>> desired_keys;  // (kind, key)
-  struct Pending {
-    const nlohmann::json* object;
-    const kube::Resource* resource;
-    runtime::ObjectPtr live;
-  };
-  std::vector<Pending> prerequisites;  // ServiceAccounts and RBAC the pods need
-  std::vector<Pending> daemonsets;
-  for (auto& object : rendered.objects) stamp_digest(object);
-  for (const auto& object : rendered.objects) {
-    const std::string kind = object["kind"];
-    auto [informer, resource] = c.owned(kind);
-    const std::string key = runtime::object_key(object);
-    desired_keys.insert({kind, key});
-    auto live = informer->store().get(key);
-    if (live && contains(*live, comparable(object))) continue;
-    (kind == "DaemonSet" ? daemonsets : prerequisites).push_back({&object, resource, live});
-  }
-  // One apply. Its Event is recorded by the caller once every apply is done, so
-  // Event writes never compete with the applies a rollout waits for.
-  struct Outcome {
-    std::string error;  // "" on success
-    runtime::EventType type = runtime::EventType::Normal;
-    std::string reason;
-    std::string message;
-  };
-  auto apply_one = [&](const Pending& p) -> Outcome {
-    const std::string what = (*p.object)["kind"].get<std::string>() + " " + runtime::object_key(*p.object);
-    try {
-      client_.apply(*p.resource, *p.object, options_.field_manager, /*force=*/true);
-      if (p.live) {
-        std::string field = first_difference(*p.live, comparable(*p.object));
-        spdlog::info("updated {} ({} differed)", what, field);
-        return {"", runtime::EventType::Normal, event_reason::kUpdated, "Updated " + what + " (" + field + ")"};
-      }
-      spdlog::info("created {}", what);
-      return {"", runtime::EventType::Normal, event_reason::kCreated, "Created " + what};
-    } catch (const kube::ApiError& e) {
-      return {what + ": " + e.message(), runtime::EventType::Warning, event_reason::kApplyFailed,
-              "Applying " + what + " failed: " + e.message()};
-    } catch (const std::exception& e) {
-      return {what + ": " + e.what(), runtime::EventType::Warning, event_reason::kApplyFailed,
-              "Applying " + what + " failed: " + e.what()};
-    }
-  };
-  std::vector<Outcome> outcomes;
-  for (const auto& p : prerequisites) outcomes.push_back(apply_one(p));
-  // The DaemonSets are independent of each other: applied in parallel, so a
-  // config change reaches every consumer in about one write's time.
-  std::vector<std::future<Outcome>> applies;
-  for (const auto& p : daemonsets) applies.push_back(std::async(std::launch::async, apply_one, std::cref(p)));
-  for (auto& f : applies) outcomes.push_back(f.get());
-  if (!prerequisites.empty() || !daemonsets.empty()) {
-    spdlog::debug("reconcile: {} objects and {} DaemonSets applied at {:.1f} ms", prerequisites.size(),
-                  daemonsets.size(), elapsed_ms());
-  }
-  for (const auto& o : outcomes) {
-    if (!o.error.empty()) errors.push_back(o.error);
-    events_.record(active, o.type, o.reason, o.message);
-  }
-  // Remove what this policy owns but no longer wants (an operand disabled).
-  for (auto* informer : c.owned_informers()) {
-    for (const auto& live : informer->store().list()) {
-      const std::string kind = informer->resource().kind;
-      const std::string key = runtime::object_key(*live);
-      if (owner_uid(*live) != active_uid || desired_keys.count({kind, key})) continue;
-      try {
-        kube::DeleteOptions del;
-        del.precondition_uid = (*live)["metadata"].value("uid", "");
-        del.propagation_policy = "Background";
-        client_.remove(informer->resource(), {(*live)["metadata"].value("namespace", ""),
-                                               (*live)["metadata"].value("name", ""), ""}, del);
-        spdlog::info("deleted {} {}", kind, key);
-        events_.record(active, runtime::EventType::Normal, event_reason::kDeleted, "Deleted " + kind + " " + key);
-      } catch (const kube::ApiError& e) {
-        if (!e.is_not_found()) errors.push_back("deleting " + kind + " " + key + ": " + e.message());
-      }
-    }
-  }
-
-  if (decision) report_config(active, *config, *decision, status_in, errors);
-
-  // Status from what the caches say about the operands.
-  for (const auto& object : rendered.objects) {
-    if (object["kind"] != "DaemonSet") continue;
-    auto live = c.daemonsets->store().get(runtime::object_key(object));
-    status_in.operands.push_back(operand_readiness(object["metadata"]["name"], live.get()));
-  }
-  if (!errors.empty()) status_in.failure = Failure{reason::kReconcileFailed, summarize(errors)};
-  nlohmann::json status = compute_status(status_in);
-  if (decision) status["conditions"].push_back(config_condition(*decision, status_in));
-  write_status(active, status);
-  std::optional<std::chrono::milliseconds> check_again;
-  if (decision && decision->check_again_in) {
-    check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
-  }
+  apply_objects(active.object, planned, errors);
+  delete_objects(active.object, planned, errors);
+  for (const auto& event : planned.events) record(event);
+  count(planned);
+  prune_snapshots(planned, errors);
+  if (planned.reported) state_[active.object["metadata"].value("uid", "")].reported = planned.reported;
+  write_status(active.object, active.status, status_after(planned, errors), errors);
   // Retried with backoff; a rollout deadline is still checked on time, however
   // long the backoff has grown.
-  if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors), check_again);
-  if (check_again) return runtime::ReconcileResult::after(*check_again);
+  if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors), planned.check_again);
+  if (planned.check_again) return runtime::ReconcileResult::after(*planned.check_again);
   return runtime::ReconcileResult::done();
 }
 

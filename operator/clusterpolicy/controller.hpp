@@ -1,16 +1,19 @@
 // The ClusterPolicy controller: watches ClusterPolicies, the objects it owns,
 // Nodes (metadata only), RuntimeClasses and ConfigMaps; every event maps to one
-// reconcile key, so bursts coalesce. A reconcile reads only the caches, renders
-// the desired objects (pure), applies what differs with server-side apply,
-// labels GPU nodes, and writes the status when it changed.
+// reconcile key, so bursts coalesce. A reconcile observes the caches into the
+// plan's inputs, plans (pure, plan.hpp: node labels, the objects to apply and
+// delete with server-side apply, snapshots, Events and the status), and
+// executes the plan, writing the status when it changed.
 #pragma once
 
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "clusterpolicy/config_rollout.hpp"
+#include "clusterpolicy/plan.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/status.hpp"
 #include "kube/client.hpp"
@@ -42,46 +45,52 @@ class ClusterPolicyController {
   struct Caches;
 
  private:
-  void set_plugin_context(const nlohmann::json& policy, const ClusterPolicySpec& spec, ConfigInputs& in) const;
-  ConfigInputs gather_config_inputs(const nlohmann::json& policy, const ClusterPolicySpec& spec,
-                                    std::chrono::system_clock::time_point now) const;
-  void report_config(const nlohmann::json& policy, const ConfigInputs& in, const ConfigDecision& decision,
-                     StatusInputs& status, std::vector<std::string>& errors);
+  // Observe: the caches read into the plan's inputs (std::nullopt: no ClusterPolicy).
+  std::optional<ReconcileInputs> observe();
+  void forget(const std::vector<nlohmann::json>& policies);
   // The status the server holds for `policy`: the cached one, unless the cache
   // has not yet caught up with the status this operator last wrote.
   nlohmann::json current_status(const nlohmann::json& policy) const;
 
- private:
+  // Execute: the only code that writes to the API, records Events and counts.
+  runtime::ReconcileResult execute(const ObservedPolicy& active, const Plan& plan, std::vector<std::string>& errors);
+  void record(const PlannedEvent& event);
+  void write_status(const nlohmann::json& policy, const nlohmann::json& previous, const nlohmann::json& status,
+                    std::vector<std::string>& errors);
+  void patch_node_labels(const Plan& plan, std::vector<std::string>& errors);
+  bool create_snapshot(const SnapshotCreate& snapshot, std::vector<std::string>& errors);
+  void apply_objects(const nlohmann::json& policy, const Plan& plan, std::vector<std::string>& errors);
+  void delete_objects(const nlohmann::json& policy, const Plan& plan, std::vector<std::string>& errors);
+  void prune_snapshots(const Plan& plan, std::vector<std::string>& errors);
+  void count(const Plan& plan);
+
   kube::Client& client_;
   runtime::EventRecorder& events_;
   ControllerOptions options_;
   std::unique_ptr<Caches> caches_;
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
-  // The rollout record of each ClusterPolicy (by uid) as last decided. The
-  // status holds the same for restarts, but the cache can lag behind our own
-  // status write; deciding from a stale record would undo a rollback.
-  std::map<std::string, RolloutRecord> records_;
-  // The status last written for each ClusterPolicy (by uid), and every
-  // resourceVersion that write supersedes (the ones our writes were based on
-  // or produced before it): while the cache shows one of them, the written
-  // status is what the server holds. Once the cache shows another version it
-  // has caught up (or someone else wrote) and is believed again.
+
+  // The status last written for a ClusterPolicy, and every resourceVersion that
+  // write supersedes (the ones our writes were based on or produced before it):
+  // while the cache shows one of them, the written status is what the server
+  // holds. Once the cache shows another version it has caught up (or someone
+  // else wrote) and is believed again.
   struct WrittenStatus {
     std::set<std::string> superseded;
     std::string latest;  // resourceVersion our last write produced
     nlohmann::json status;
   };
-  std::map<std::string, WrittenStatus> written_status_;
-  // What was last reported about each ClusterPolicy's config (state, hash,
-  // nodes selecting unknown keys): Events and counters fire on a change of it,
-  // once, whether or not the status write that says the same got through.
-  struct ConfigReport {
-    std::string state;
-    std::string hash;
-    nlohmann::json unknown_nodes;
+  // What the controller remembers of one ClusterPolicy between reconciles.
+  struct PolicyState {
+    // The rollout record as last decided. The status holds the same for
+    // restarts, but the cache can lag behind our own status write; deciding
+    // from a stale record would undo a rollback.
+    std::optional<RolloutRecord> record;
+    std::optional<ConfigReport> reported;  // the config as last reported (Events fire on a change)
+    std::optional<WrittenStatus> written;
   };
-  std::map<std::string, ConfigReport> reported_;
+  std::map<std::string, PolicyState> state_;  // by uid
 };
 
 }  // namespace cpo::clusterpolicy

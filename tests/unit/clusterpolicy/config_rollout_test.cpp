@@ -330,13 +330,16 @@ TEST_CASE("Config rollout: the deployed plugin release, its env and the unknown-
 
   // A flag the DaemonSet's environment beats is in effect with the variable's value:
   // the user's spec.devicePlugin.env counts too.
-  const char* flags = "version: v1\nflags:\n  plugin:\n    deviceIDStrategy: index\n";
+  // GDS_ENABLED is not among the operator's own variables: only the spec sets it.
+  const char* flags = "version: v1\nflags:\n  gdsEnabled: true\n";
   auto env_in = settled(kMps4);
   env_in.source_data = data(flags);
-  env_in.plugin_env["DEVICE_ID_STRATEGY"] = "uuid";
+  const auto unset = config_status(env_in, decide_config(env_in));
+  CHECK(unset.value("warnings", nlohmann::json::array()).dump().find("GDS_ENABLED") == std::string::npos);
+  env_in.plugin_env["GDS_ENABLED"] = "false";
   auto warned = config_status(env_in, decide_config(env_in));
   REQUIRE(warned.contains("warnings"));
-  CHECK(warned["warnings"].dump().find("DEVICE_ID_STRATEGY") != std::string::npos);
+  CHECK(warned["warnings"].dump().find("GDS_ENABLED") != std::string::npos);
 
   // An image tag the rules do not know: the newest rules, and a warning saying so.
   auto guessed = settled(kMps4);
