@@ -13,3 +13,8 @@ cpo_integration_test(config_rollout config_rollout_test.cpp)
 target_link_libraries(config_rollout PRIVATE cpo_operator_support cpo_clusterpolicy)
 target_compile_definitions(config_rollout PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(config_rollout clusterpolicy-operator)
+
+cpo_integration_test(config_faults config_faults_test.cpp)
+target_link_libraries(config_faults PRIVATE cpo_operator_support cpo_clusterpolicy)
+target_compile_definitions(config_faults PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(config_faults clusterpolicy-operator)

@@ -111,6 +111,13 @@ bool OperatorProcess::running() const {
   return waitpid(pid_, nullptr, WNOHANG) == 0;
 }
 
+void OperatorProcess::kill_now() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 int OperatorProcess::stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

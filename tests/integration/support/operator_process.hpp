@@ -36,6 +36,8 @@ class OperatorProcess {
 
   // SIGTERM, then waits; returns the exit status (or -1 when killed).
   int stop();
+  // SIGKILL, as a node failure or the OOM killer ends it: no shutdown of any kind.
+  void kill_now();
   bool running() const;
 
   // GET on the health or metrics port; empty string on failure.

@@ -1,0 +1,79 @@
+// Config rollouts when the operator dies: killed with SIGKILL (no shutdown of any
+// kind) in the middle of a rollout and of a failing one, the next instance finishes
+// the work from what the cluster holds: the snapshot, the consumers' templates and
+// the rollout record in the ClusterPolicy's status.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "support/config_environment.hpp"
+
+using namespace cpo;
+using namespace cpo::testing::config;
+
+TEST_CASE("Config: an operator killed mid-rollout is finished by the next one, without a second roll",
+          "[config][integration][fault]") {
+  ConfigEnvironment env;
+  env.deploy({{"mps-any", mps_doc(2)}});
+  env.rollout_all();
+  REQUIRE(testing::eventually([&] { return env.config_status().value("state", "") == "current"; },
+                              std::chrono::seconds(20)));
+
+  const std::map<std::string, std::string> next = {{"mps-any", mps_doc(3)}};
+  const std::string hash = hash_of(next);
+  env.set_config(next);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == hash; }, std::chrono::seconds(30)));
+  env.op->kill_now();  // the consumers' pods are still rolling to the new config
+  const std::vector<long> generations = env.generations();
+
+  env.start();
+  env.rollout_all();
+  json status;
+  const bool current = testing::eventually([&] {
+    status = env.config_status();
+    return status.value("state", "") == "current" && status.value("appliedHash", "") == hash;
+  }, std::chrono::seconds(30));
+  INFO("config status: " << status.dump() << "\noperator log:\n" << env.op->log_tail());
+  CHECK(current);
+  CHECK(env.generations() == generations);  // nothing rolled a second time
+  const auto kept = env.snapshots();
+  CHECK(std::count(kept.begin(), kept.end(), clusterpolicy::snapshot_name("mps-config-all", hash)) == 1);
+  CHECK(env.consumer_hash() == hash);
+}
+
+TEST_CASE("Config: an operator killed during a failing rollout is replaced by one that rolls it back",
+          "[config][integration][fault]") {
+  ConfigEnvironment env;
+  const std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
+  env.set_config(data);
+  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy clusterpolicy-operator.dev/rollout-deadline=8s");
+  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
+              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
+  const std::string good = hash_of(data);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+  env.rollout_all();
+  REQUIRE(testing::eventually([&] { return env.config_status().value("state", "") == "current"; },
+                              std::chrono::seconds(20)));
+
+  // Every pod of the next config crash-loops; the operator dies before its deadline.
+  const std::map<std::string, std::string> broken = {{"mps-any", mps_doc(12)}};
+  const std::string bad = hash_of(broken);
+  REQUIRE(env.cluster.harness("fail-pods", "--annotation " + kHashAnnotation + "=" + bad).exit_code == 0);
+  env.set_config(broken);
+  REQUIRE(testing::eventually([&] { return env.consumer_hash() == bad; }, std::chrono::seconds(30)));
+  REQUIRE(testing::eventually([&] { return env.config_status().value("state", "") == "rolling"; },
+                              std::chrono::seconds(10)));
+  env.op->kill_now();
+
+  env.start();
+  INFO("operator log:\n" << env.op->log_tail());
+  CHECK(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(60)));
+  CHECK(testing::eventually([&] {
+    const json failed = env.config_status().value("failedHashes", json::array());
+    return !failed.empty() && failed[0] == bad;
+  }, std::chrono::seconds(10)));
+  CHECK(testing::eventually([&] { return env.condition("Error").value("reason", "") == "RolloutFailed"; },
+                            std::chrono::seconds(10)));
+  env.rollout_all();
+}
