@@ -165,14 +165,7 @@ TEST_CASE("Config: a node selecting an unknown key is listed in status", "[confi
 
 TEST_CASE("Config: a rollout whose pods never become ready is rolled back", "[config][integration]") {
   ConfigEnvironment env;
-  std::map<std::string, std::string> data = {{"mps-any", mps_doc(4)}};
-  env.set_config(data);
-  env.kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
-  env.kubectl("annotate clusterpolicies.nvidia.com/cluster-policy clusterpolicy-operator.dev/rollout-deadline=8s");
-  env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
-              "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
-  const std::string good = hash_of(data);
-  REQUIRE(testing::eventually([&] { return env.consumer_hash() == good; }, std::chrono::seconds(30)));
+  const std::string good = env.deploy({{"mps-any", mps_doc(4)}}, "8s");
   env.rollout_all();
   REQUIRE(testing::eventually([&] { return env.config_status().value("state", "") == "current"; }, std::chrono::seconds(20)));
 

@@ -105,10 +105,15 @@ struct ConfigEnvironment {
     return hashes.size() == 1 ? *hashes.begin() : "";
   }
   // The guide's flow with `data` in the ConfigMap: the ClusterPolicy patched
-  // to use it, every consumer carrying its hash. Returns the hash.
-  std::string deploy(const std::map<std::string, std::string>& data) {
+  // to use it (with its own rollout deadline when one is given), every consumer
+  // carrying its hash. Returns the hash.
+  std::string deploy(const std::map<std::string, std::string>& data, const std::string& rollout_deadline = {}) {
     set_config(data);
     kubectl("apply -f " + repo("examples/clusterpolicy-minimal.yaml"));
+    if (!rollout_deadline.empty()) {
+      kubectl("annotate clusterpolicies.nvidia.com/cluster-policy " + std::string(clusterpolicy::kRolloutDeadlineAnnotation) +
+              "=" + rollout_deadline);
+    }
     kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
             "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
     const std::string hash = hash_of(data);
