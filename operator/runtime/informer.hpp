@@ -45,6 +45,9 @@ struct InformerOptions {
   std::string field_selector;
   bool metadata_only = false;  // cache PartialObjectMetadata only
   Transform transform;
+  // Names the transform: the manager shares one informer between registrations
+  // with equal options only when their transforms have the same (non-empty) name.
+  std::string transform_name;
   std::chrono::seconds resync{0};  // 0 = off; otherwise every object is re-delivered as an update
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
@@ -87,6 +90,7 @@ class Informer {
 
   const Store& store() const { return store_; }
   const kube::Resource& resource() const { return resource_; }
+  const InformerOptions& options() const { return options_; }
   InformerStats stats() const;
 
  private:

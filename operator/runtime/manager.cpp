@@ -57,7 +57,24 @@ LeaderCallbacks Manager::leader_callbacks() {
 // manager.hpp): probes, then informers (each joins its thread), then controllers.
 Manager::~Manager() = default;
 
+namespace {
+bool same_watch(const Informer& informer, const kube::Resource& resource, const InformerOptions& o) {
+  const auto& r = informer.resource();
+  const auto& p = informer.options();
+  const bool same_shape = o.transform ? (!o.transform_name.empty() && o.transform_name == p.transform_name)
+                                      : !p.transform;
+  return r.group == resource.group && r.version == resource.version && r.plural == resource.plural &&
+         p.ns == o.ns && p.label_selector == o.label_selector && p.field_selector == o.field_selector &&
+         p.metadata_only == o.metadata_only && same_shape && p.resync == o.resync &&
+         p.min_watch_timeout == o.min_watch_timeout && p.max_watch_timeout == o.max_watch_timeout &&
+         p.page_size == o.page_size;
+}
+}  // namespace
+
 Informer& Manager::add_informer(const kube::Resource& resource, InformerOptions options) {
+  for (auto& informer : informers_) {
+    if (same_watch(informer, resource, options)) return informer;
+  }
   return informers_.emplace_back(client_, resource, std::move(options));
 }
 

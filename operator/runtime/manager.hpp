@@ -42,7 +42,11 @@ class Manager {
   Manager(kube::Client& client, ManagerOptions options, Metrics& metrics);
   ~Manager();
 
-  // Registration happens before run(); the manager owns what it returns.
+  // Registration happens before run(); the manager owns what it returns. An
+  // informer is shared: registering the same resource with the same namespace,
+  // selectors, shape (metadata only, named transform) and timings returns the
+  // informer already registered, so two controllers watching one kind cost one
+  // watch and one cache. Each adds its own handlers.
   Informer& add_informer(const kube::Resource& resource, InformerOptions options = {});
   Controller& add_controller(const std::string& name, Reconciler reconciler, int workers = 1);
   ProbeServer& probes() { return probes_; }

@@ -322,3 +322,43 @@ TEST_CASE("Manager: losing the lease while the caches sync exits at once and sta
   CHECK(contents.empty());  // no controller ever ran
   std::remove(marker.c_str());
 }
+
+TEST_CASE("Manager: controllers that watch the same thing share one informer", "[runtime][integration]") {
+  const auto& cluster = TestCluster::get();
+  kube::Client admin(cluster.admin_config());
+  testing::ScopedNamespace ns(admin, "manager-shared");
+  runtime::Metrics metrics;
+  runtime::ManagerOptions options;
+  options.health_address = {"127.0.0.1", 0, false};
+  options.metrics_address = {"127.0.0.1", 0, false};
+  runtime::Manager manager(admin, options, metrics);
+
+  auto slim = [](nlohmann::json& object) { object.erase("data"); };
+  runtime::InformerOptions named{.ns = ns.name(), .transform = slim, .transform_name = "no-data"};
+  auto& first = manager.add_informer(kube::resources::configmaps, named);
+  auto& second = manager.add_informer(kube::resources::configmaps, named);
+  CHECK(&first == &second);
+  // Anything that changes what is watched or cached is a watch of its own.
+  CHECK(&manager.add_informer(kube::resources::configmaps, {.ns = ns.name()}) != &first);
+  CHECK(&manager.add_informer(kube::resources::configmaps, {.ns = ns.name(), .label_selector = "a=b"}) != &first);
+  CHECK(&manager.add_informer(kube::resources::configmaps, {.ns = ns.name(), .transform = slim}) != &first);
+  CHECK(&manager.add_informer(kube::resources::secrets, named) != &first);
+
+  // Both registrations' handlers see the one watch's events.
+  std::atomic<int> seen_first{0}, seen_second{0};
+  auto counting = [](std::atomic<int>& seen) {
+    return runtime::EventHandler{[&seen](const runtime::ObjectPtr& o) { seen += (*o)["metadata"]["name"] == "shared"; },
+                                 [](const runtime::ObjectPtr&, const runtime::ObjectPtr&) {},
+                                 [](const runtime::ObjectPtr&) {}};
+  };
+  first.add_handler(counting(seen_first));
+  second.add_handler(counting(seen_second));
+  std::stop_source stop;
+  std::thread runner([&] { manager.run(stop.get_token()); });
+  admin.create(kube::resources::configmaps,
+               {{"metadata", {{"name", "shared"}, {"namespace", ns.name()}}}, {"data", {{"k", "v"}}}});
+  CHECK(testing::eventually([&] { return seen_first == 1 && seen_second == 1; }, std::chrono::seconds(10)));
+  CHECK_FALSE(first.store().get(ns.name() + "/shared")->contains("data"));
+  stop.request_stop();
+  runner.join();
+}
