@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -93,20 +95,34 @@ class Connection {
     return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
   }
 
-  void connect(Clock::time_point deadline) {
+  // An IP literal (the in-cluster service address, a loopback test server) needs
+  // no resolver: Asio runs each io_context's asynchronous resolver on a thread of
+  // its own, which would cost one thread per pooled connection.
+  std::vector<tcp::endpoint> resolve(Clock::time_point deadline) {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(endpoint_.host, ec);
+    unsigned short port = 0;
+    const char* end = endpoint_.port.data() + endpoint_.port.size();
+    if (!ec && std::from_chars(endpoint_.port.data(), end, port).ptr == end && port != 0) {
+      return {tcp::endpoint(address, port)};
+    }
     tcp::resolver resolver(ioc_);
-    beast::error_code ec = asio::error::would_block;
-    tcp::resolver::results_type results;
+    ec = asio::error::would_block;
+    std::vector<tcp::endpoint> endpoints;
     resolver.async_resolve(endpoint_.host, endpoint_.port,
                            [&](beast::error_code e, tcp::resolver::results_type r) {
                              ec = e;
-                             results = std::move(r);
+                             for (const auto& entry : r) endpoints.push_back(entry.endpoint());
                            });
     if (!run_until(deadline) || ec) fail("resolving", ec, deadline);
+    return endpoints;
+  }
 
-    ec = asio::error::would_block;
+  void connect(Clock::time_point deadline) {
+    const auto endpoints = resolve(deadline);
+    beast::error_code ec = asio::error::would_block;
     lowest().expires_at(deadline);
-    lowest().async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    lowest().async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     run_until(deadline);
     if (ec) fail("connecting to", ec, deadline);
     lowest().socket().set_option(tcp::no_delay(true));
