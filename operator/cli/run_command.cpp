@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/parser.hpp"
 #include "clusterpolicy/controller.hpp"
+#include "clusterpolicy/node_label_controller.hpp"
 #include "kube/config.hpp"
 #include "runtime/event_recorder.hpp"
 #include "runtime/logging.hpp"
@@ -69,6 +70,11 @@ void add_run_command(CLI::App& command, RunOptions& o) {
   add_duration(command, "--rollout-deadline", o.rollout_deadline,
                "a config rollout making no progress this long is rolled back to the previous snapshot; "
                "the ClusterPolicy annotation clusterpolicy-operator.dev/rollout-deadline overrides it");
+  command
+      .add_option("--node-label-concurrency", o.node_label_concurrency,
+                  "node label PATCHes in flight at most (1-256): how fast a fleet is labelled")
+      ->type_name("N")
+      ->capture_default_str();
 }
 
 int run_command(const RunOptions& o) {
@@ -76,6 +82,10 @@ int run_command(const RunOptions& o) {
   runtime::LogFormat format;
   try {
     if (o.rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
+    if (o.node_label_concurrency < 1 || o.node_label_concurrency > 256) {
+      throw UsageError("--node-label-concurrency must be between 1 and 256, got " +
+                       std::to_string(o.node_label_concurrency));
+    }
     health = runtime::parse_bind_address(o.health_address, "--health-probe-bind-address");
     metrics = runtime::parse_bind_address(o.metrics_address, "--metrics-bind-address");
     format = runtime::parse_log_format(o.log_format);
@@ -129,6 +139,7 @@ int run_command(const RunOptions& o) {
     controller_options.rollout_deadline = o.rollout_deadline;
     controller_options.metrics = &metrics_registry;
     clusterpolicy::ClusterPolicyController controller(*client, manager, events, controller_options);
+    clusterpolicy::NodeLabelController node_labels(*client, manager, {.workers = o.node_label_concurrency});
     spdlog::info("clusterpolicy-operator starting in namespace {}", ns);
     int code = manager.run(stop.get_token());
     events.flush(std::chrono::seconds(2));

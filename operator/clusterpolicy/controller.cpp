@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apimachinery/merge_patch.hpp"
+#include "clusterpolicy/node_cache.hpp"
+#include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/plan.hpp"
 #include "clusterpolicy/vocabulary.hpp"
 
@@ -15,9 +17,18 @@ namespace {
 
 constexpr const char* kReconcileKey = "cluster-policy";
 
-// Labels the node cache keeps: the operator reads nothing else of a Node.
-bool node_label_kept(const std::string& key) {
-  return key.rfind("nvidia.com/", 0) == 0 || key == kNfdNvidiaPciLabel;
+// Whether an update of a ClusterPolicy is more than a status write (ours, mostly):
+// those bring nothing to reconcile.
+bool beyond_status(const nlohmann::json& before, const nlohmann::json& after) {
+  auto without_status = [](nlohmann::json object) {
+    object.erase("status");
+    if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
+      meta->erase("resourceVersion");
+      meta->erase("managedFields");
+    }
+    return object;
+  };
+  return without_status(before) != without_status(after);
 }
 
 runtime::EventType event_type(EventKind kind) {
@@ -76,7 +87,12 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
     informer.add_handler(handler);
     return &informer;
   };
-  c.policies = watch(kube::resources::clusterpolicies, {}, any_change);
+  c.policies = watch(kube::resources::clusterpolicies, {},
+                     {any_change.on_add,
+                      [enqueue](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
+                        if (beyond_status(*before, *after)) enqueue();
+                      },
+                      any_change.on_delete});
   c.daemonsets = watch(kube::resources::daemonsets, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
   c.serviceaccounts = watch(kube::resources::serviceaccounts, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
   c.clusterroles = watch(kube::resources::clusterroles, {.label_selector = kManagedBySelector}, any_change);
@@ -84,32 +100,14 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   c.runtimeclasses = watch(kube::resources::runtimeclasses, {.metadata_only = true}, any_change);
   c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns}, any_change);
 
-  // Nodes: metadata only, and only the labels the operator reads, so the cache
-  // costs bytes per node whatever the size of the Node objects.
-  runtime::InformerOptions node_options;
-  node_options.metadata_only = true;
-  node_options.transform = [](nlohmann::json& node) {
-    auto& meta = node["metadata"];
-    nlohmann::json kept = nlohmann::json::object();
-    if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
-      for (auto it = labels->begin(); it != labels->end(); ++it) {
-        if (node_label_kept(it.key())) kept[it.key()] = *it;
-      }
-    }
-    nlohmann::json slim = {{"metadata", {{"name", meta.value("name", "")},
-                                         {"resourceVersion", meta.value("resourceVersion", "")},
-                                         {"labels", std::move(kept)}}}};
-    node = std::move(slim);
-  };
-  // A node matters when it comes, goes, or its kept labels change; heartbeats
-  // (a new resourceVersion, same labels) do not cost a reconcile.
-  runtime::EventHandler node_change{
-      [enqueue](const runtime::ObjectPtr&) { enqueue(); },
-      [enqueue](const runtime::ObjectPtr& old_node, const runtime::ObjectPtr& new_node) {
-        if ((*old_node)["metadata"]["labels"] != (*new_node)["metadata"]["labels"]) enqueue();
-      },
-      [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
-  c.nodes = watch(kube::resources::nodes, std::move(node_options), node_change);
+  // Nodes (shared with the node label controller, which labels them): a node
+  // matters here when it comes, goes, or changes what the plan reads of it.
+  c.nodes = &watch_nodes(manager);
+  c.nodes->add_handler({[enqueue](const runtime::ObjectPtr&) { enqueue(); },
+                        [enqueue](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
+                          if (affects_policy(labels_of(*before), labels_of(*after))) enqueue();
+                        },
+                        [enqueue](const runtime::ObjectPtr&) { enqueue(); }});
 }
 
 ClusterPolicyController::~ClusterPolicyController() = default;
@@ -188,18 +186,6 @@ void ClusterPolicyController::write_status(const nlohmann::json& policy, const n
     entry->status = written.value("status", nlohmann::json::object());
   } catch (const std::exception& e) {
     errors.push_back("status of ClusterPolicy " + name + ": " + e.what());
-  }
-}
-
-void ClusterPolicyController::patch_node_labels(const Plan& plan, std::vector<std::string>& errors) {
-  for (const auto& patch : plan.node_labels) {
-    try {
-      client_.patch(kube::resources::nodes, {"", patch.node, ""}, kube::PatchType::Merge,
-                    {{"metadata", {{"labels", patch.labels}}}});
-      spdlog::info("node {}: labels {}", patch.node, patch.labels.dump());
-    } catch (const kube::ApiError& e) {
-      errors.push_back("labels of node " + patch.node + ": " + e.message());
-    }
   }
 }
 
@@ -301,10 +287,9 @@ runtime::ReconcileResult ClusterPolicyController::reconcile() {
     if (ignored.event) record(*ignored.event);
     write_status(ignored.object, ignored.previous, ignored.status, errors);
   }
-  patch_node_labels(planned, errors);
   // The snapshot goes before the DaemonSets that mount it. When it cannot be
   // created, the rest is planned again on the last good one (the ignored
-  // ClusterPolicies and the node labels are done).
+  // ClusterPolicies are done).
   if (planned.snapshot && !create_snapshot(*planned.snapshot, errors)) {
     in->snapshot_failure = errors.back();
     planned = plan(*in);

@@ -1,9 +1,12 @@
 // The ClusterPolicy controller: watches ClusterPolicies, the objects it owns,
 // Nodes (metadata only), RuntimeClasses and ConfigMaps; every event maps to one
-// reconcile key, so bursts coalesce. A reconcile observes the caches into the
-// plan's inputs, plans (pure, plan.hpp: node labels, the objects to apply and
-// delete with server-side apply, snapshots, Events and the status), and
-// executes the plan, writing the status when it changed.
+// reconcile key, so bursts coalesce, and events that change nothing it reads
+// (its own status writes, node labels other than GPU presence, config selection
+// and compute capability) are dropped. A reconcile observes the caches into the
+// plan's inputs, plans (pure, plan.hpp: the objects to apply and delete with
+// server-side apply, snapshots, Events and the status), and executes the plan,
+// writing the status when it changed. Node labels are the node label
+// controller's (node_label_controller.hpp).
 #pragma once
 
 #include <map>
@@ -57,7 +60,6 @@ class ClusterPolicyController {
   void record(const PlannedEvent& event);
   void write_status(const nlohmann::json& policy, const nlohmann::json& previous, const nlohmann::json& status,
                     std::vector<std::string>& errors);
-  void patch_node_labels(const Plan& plan, std::vector<std::string>& errors);
   bool create_snapshot(const SnapshotCreate& snapshot, std::vector<std::string>& errors);
   void apply_objects(const nlohmann::json& policy, const Plan& plan, std::vector<std::string>& errors);
   void delete_objects(const nlohmann::json& policy, const Plan& plan, std::vector<std::string>& errors);

@@ -23,4 +23,35 @@ std::map<std::string, std::optional<std::string>> node_label_changes(const Label
   return changes;
 }
 
+std::optional<nlohmann::json> node_label_patch(const Labels& labels) {
+  auto changes = node_label_changes(labels);
+  if (changes.empty()) return std::nullopt;
+  nlohmann::json patch = nlohmann::json::object();
+  for (const auto& [key, value] : changes) patch[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  return nlohmann::json{{"metadata", {{"labels", std::move(patch)}}}};
+}
+
+Labels labels_of(const nlohmann::json& node) {
+  Labels labels;
+  auto meta = node.find("metadata");
+  if (meta == node.end() || !meta->is_object()) return labels;
+  auto cached = meta->find("labels");
+  if (cached == meta->end() || !cached->is_object()) return labels;
+  for (auto it = cached->begin(); it != cached->end(); ++it) {
+    if (it->is_string()) labels[it.key()] = it->get<std::string>();
+  }
+  return labels;
+}
+
+bool affects_policy(const Labels& before, const Labels& after) {
+  if (has_gpu(before) != has_gpu(after)) return true;
+  for (const char* key : {kConfigNodeLabel, kComputeMajorLabel, kComputeMinorLabel}) {
+    auto b = before.find(key);
+    auto a = after.find(key);
+    const bool b_has = b != before.end(), a_has = a != after.end();
+    if (b_has != a_has || (b_has && b->second != a->second)) return true;
+  }
+  return false;
+}
+
 }  // namespace cpo::clusterpolicy

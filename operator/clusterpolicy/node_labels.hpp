@@ -1,10 +1,13 @@
 // The node labels the operator writes: which nodes get the device plugin and GPU
-// Feature Discovery. Pure: from a node's labels to the label changes to patch.
+// Feature Discovery. Pure: from a node's labels to the label changes to patch,
+// and which label changes the ClusterPolicy reconcile reads.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "clusterpolicy/vocabulary.hpp"
 
@@ -20,5 +23,17 @@ bool has_gpu(const Labels& labels);
 // (other tools pause operands by rewriting them); nodes without a GPU, or with
 // nvidia.com/gpu.deploy.operands=false, lose them. Empty when nothing changes.
 std::map<std::string, std::optional<std::string>> node_label_changes(const Labels& labels);
+
+// node_label_changes as a JSON merge patch of the Node ({"metadata":{"labels":...}},
+// null removes a label); std::nullopt when nothing changes.
+std::optional<nlohmann::json> node_label_patch(const Labels& labels);
+
+// The string-valued metadata.labels of a (cached) Node.
+Labels labels_of(const nlohmann::json& node);
+
+// Whether a node's label change matters to the ClusterPolicy reconcile: whether it
+// has a GPU, the config it selects, its compute capability. Everything else (the
+// deploy labels, what GPU Feature Discovery publishes) is the node's own business.
+bool affects_policy(const Labels& before, const Labels& after);
 
 }  // namespace cpo::clusterpolicy

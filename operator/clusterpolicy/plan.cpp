@@ -61,23 +61,9 @@ void plan_ignored(const ReconcileInputs& in, Plan& plan) {
   }
 }
 
-// Node labels: they decide where the DaemonSets run. Returns whether any node has a GPU.
-bool plan_node_labels(const ReconcileInputs& in, Plan& plan) {
-  bool any_gpu = false;
-  for (const auto& node : in.nodes) {
-    Labels labels;
-    const auto& cached = (*node)["metadata"]["labels"];
-    for (auto it = cached.begin(); it != cached.end(); ++it) {
-      if (it->is_string()) labels[it.key()] = it->get<std::string>();
-    }
-    any_gpu = any_gpu || has_gpu(labels);
-    auto changes = node_label_changes(labels);
-    if (changes.empty()) continue;
-    nlohmann::json patch = nlohmann::json::object();
-    for (const auto& [key, value] : changes) patch[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-    plan.node_labels.push_back({(*node)["metadata"].value("name", ""), std::move(patch)});
-  }
-  return any_gpu;
+// Whether any node has a GPU (the node label controller labels them).
+bool any_gpu_node(const ReconcileInputs& in) {
+  return std::any_of(in.nodes.begin(), in.nodes.end(), [](const auto& node) { return has_gpu(labels_of(*node)); });
 }
 
 // Applies for what differs from the caches; deletes for what the active
@@ -203,7 +189,7 @@ Plan plan(const ReconcileInputs& in) {
   status.generation = active.object["metadata"].value("generation", 0L);
   status.previous = active.status;
   status.now = in.now;
-  status.any_gpu_node = plan_node_labels(in, plan);
+  status.any_gpu_node = any_gpu_node(in);
   try {
     plan_operands(in, plan);
   } catch (const SpecError& e) {
@@ -219,10 +205,9 @@ Plan plan(const ReconcileInputs& in) {
   }
   if (plan.halted) {
     // Of what was planned before the failure, the ignored ClusterPolicies, the
-    // node labels, the snapshot (created before the render) and the record stand.
+    // snapshot (created before the render) and the record stand.
     Plan halted;
     halted.ignored = std::move(plan.ignored);
-    halted.node_labels = std::move(plan.node_labels);
     halted.snapshot = std::move(plan.snapshot);
     halted.record = std::move(plan.record);
     halted.halted = true;

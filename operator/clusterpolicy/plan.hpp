@@ -1,6 +1,6 @@
 // Plan: one reconcile's decisions, pure. The controller observes the caches into
-// ReconcileInputs, plan() turns them into a Plan value (node labels to patch,
-// objects to apply and delete, the config snapshot to create and those to prune,
+// ReconcileInputs, plan() turns them into a Plan value (objects to apply and
+// delete, the config snapshot to create and those to prune,
 // the Events and the status to write), and the controller executes it. What
 // execution changes (a failed write) is fed back: status_after() adds the errors
 // to the status, and a failed snapshot creation is planned again with
@@ -71,11 +71,6 @@ struct PlannedEvent {
   std::string message;
 };
 
-struct NodeLabelPatch {
-  std::string node;
-  nlohmann::json labels;  // value: set; null: remove
-};
-
 struct IgnoredPolicy {
   nlohmann::json object;
   nlohmann::json previous;  // the status it has
@@ -103,7 +98,6 @@ struct SnapshotCreate {
 
 struct Plan {
   std::vector<IgnoredPolicy> ignored;  // every ClusterPolicy but the oldest
-  std::vector<NodeLabelPatch> node_labels;
   std::optional<SnapshotCreate> snapshot;  // created before the applies
   std::vector<Apply> applies;              // in render order
   std::vector<Delete> deletes;             // owned by the active ClusterPolicy, no longer rendered

@@ -18,3 +18,8 @@ cpo_integration_test(config_faults config_faults_test.cpp)
 target_link_libraries(config_faults PRIVATE cpo_operator_support cpo_clusterpolicy)
 target_compile_definitions(config_faults PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(config_faults clusterpolicy-operator)
+
+cpo_integration_test(node_labels node_labels_test.cpp)
+target_link_libraries(node_labels PRIVATE cpo_operator_support)
+target_compile_definitions(node_labels PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(node_labels clusterpolicy-operator)

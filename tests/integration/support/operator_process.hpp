@@ -39,6 +39,7 @@ class OperatorProcess {
   // SIGKILL, as a node failure or the OOM killer ends it: no shutdown of any kind.
   void kill_now();
   bool running() const;
+  pid_t pid() const { return pid_; }
 
   // GET on the health or metrics port; empty string on failure.
   std::string get(unsigned short port, const std::string& path, int* status = nullptr) const;

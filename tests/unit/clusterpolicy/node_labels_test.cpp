@@ -32,3 +32,50 @@ TEST_CASE("Deploy labels follow the GPU and honour values others set", "[node_la
     CHECK(node_label_changes(c.labels) == c.expected);
   }
 }
+
+TEST_CASE("The deploy labels as a merge patch of the Node", "[node_labels]") {
+  CHECK_FALSE(node_label_patch({{"kubernetes.io/os", "linux"}}));
+  const auto add = node_label_patch({{"nvidia.com/gpu.present", "true"}});
+  REQUIRE(add);
+  CHECK(*add == nlohmann::json::parse(R"({"metadata":{"labels":{
+      "nvidia.com/gpu.deploy.device-plugin":"true","nvidia.com/gpu.deploy.gpu-feature-discovery":"true"}}})"));
+  const auto remove = node_label_patch({{kDeployDevicePluginLabel, "true"}});
+  REQUIRE(remove);
+  CHECK(*remove == nlohmann::json::parse(R"({"metadata":{"labels":{"nvidia.com/gpu.deploy.device-plugin":null}}})"));
+}
+
+TEST_CASE("A node's labels are read leniently", "[node_labels]") {
+  CHECK(labels_of(nlohmann::json::object()).empty());
+  CHECK(labels_of({{"metadata", {{"labels", nullptr}}}}).empty());
+  CHECK(labels_of({{"metadata", {{"labels", {{"a", "1"}, {"b", 2}}}}}}) == Labels{{"a", "1"}});
+}
+
+TEST_CASE("Only what the ClusterPolicy reads of a node brings its reconcile", "[node_labels]") {
+  const Labels gpu{{"nvidia.com/gpu.present", "true"}};
+  auto with = [](Labels labels, const std::string& key, const std::string& value) {
+    labels[key] = value;
+    return labels;
+  };
+  struct Case {
+    const char* name;
+    Labels before, after;
+    bool expected;
+  };
+  const Case cases[] = {
+      {"unchanged", gpu, gpu, false},
+      {"the GPU comes", {}, gpu, true},
+      {"the GPU goes", gpu, {}, true},
+      {"NFD's PCI label is a GPU too", gpu, {{kNfdNvidiaPciLabel, "true"}}, false},
+      {"the operator's own deploy label", gpu, with(gpu, kDeployDevicePluginLabel, "true"), false},
+      {"what GPU Feature Discovery publishes", gpu, with(gpu, "nvidia.com/gpu.replicas", "4"), false},
+      {"a config is selected", gpu, with(gpu, kConfigNodeLabel, "mps-two"), true},
+      {"another config is selected", with(gpu, kConfigNodeLabel, "a"), with(gpu, kConfigNodeLabel, "b"), true},
+      {"the selection is removed", with(gpu, kConfigNodeLabel, "a"), gpu, true},
+      {"compute capability", gpu, with(gpu, kComputeMajorLabel, "8"), true},
+      {"compute minor", with(gpu, kComputeMinorLabel, "0"), with(gpu, kComputeMinorLabel, "6"), true},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    CHECK(affects_policy(c.before, c.after) == c.expected);
+  }
+}
