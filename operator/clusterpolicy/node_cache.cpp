@@ -31,6 +31,9 @@ runtime::Informer& watch_nodes(runtime::Manager& manager) {
   options.metadata_only = true;
   options.transform = slim_node;
   options.transform_name = "clusterpolicy-operator/slim-node";
+  // Pages of 100: a page is decoded whole (every label and managedFields of each
+  // Node) before the transform slims it, so the page size bounds that peak.
+  options.page_size = 100;
   return manager.add_informer(kube::resources::nodes, std::move(options));
 }
 

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <malloc.h>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -158,6 +159,10 @@ int Manager::run(std::stop_token stop) {
     // The lease may have been lost while the caches synced: no controller may
     // start then.
     if (synced && !stop.stop_requested() && !lease_lost_now()) {
+      // The initial lists are decoded and their pages freed: hand that heap back
+      // to the system (glibc keeps it otherwise), so the resident size is what
+      // the caches hold, not the peak of decoding a fleet's worth of Nodes.
+      malloc_trim(0);
       for (auto& controller : controllers_) {
         controller.start();
         spdlog::info("started controller {}", controller.name());
