@@ -16,6 +16,7 @@
 
 #include "kube/client.hpp"
 #include "runtime/informer.hpp"
+#include "realistic_node.hpp"
 #include "support/test_cluster.hpp"
 
 using namespace cpo;
@@ -33,22 +34,6 @@ double rss_mib() {
   return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-json realistic_status(int i) {
-  json images = json::array();
-  for (int k = 0; k < 40; ++k) {
-    images.push_back({{"names", {"registry.example/team/image-" + std::to_string(k) + "@sha256:" + std::string(64, 'a' + k % 6),
-                                 "registry.example/team/image-" + std::to_string(k) + ":v1." + std::to_string(k)}},
-                      {"sizeBytes", 100000000 + k}});
-  }
-  return {{"capacity", {{"cpu", "64"}, {"memory", "512Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
-          {"allocatable", {{"cpu", "63"}, {"memory", "500Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
-          {"images", images},
-          {"nodeInfo", {{"machineID", std::string(32, 'f')}, {"systemUUID", std::to_string(i)}, {"bootID", "b"},
-                        {"kernelVersion", "6.1.0"}, {"osImage", "Debian GNU/Linux 12"}, {"containerRuntimeVersion", "containerd://1.7"},
-                        {"kubeletVersion", "v1.20.2"}, {"kubeProxyVersion", "v1.20.2"}, {"operatingSystem", "linux"},
-                        {"architecture", "amd64"}}}};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,14 +48,10 @@ int main(int argc, char** argv) {
     writers.emplace_back([&, w] {
       for (int i = w; i < nodes; i += 8) {
         std::string name = "bench-node-" + std::to_string(i);
-        json labels = {{"kubernetes.io/hostname", name}, {"nvidia.com/gpu.present", "true"},
-                       {"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"}, {"nvidia.com/gpu.count", "8"},
-                       {"topology.kubernetes.io/zone", "zone-" + std::to_string(i % 3)},
-                       {"feature.node.kubernetes.io/cpu-model.vendor_id", "AMD"},
-                       {"node.kubernetes.io/instance-type", "p4d.24xlarge"}};
+        const json labels = bench::realistic_labels(name, i);
         try {
           client.create(kube::resources::nodes, {{"metadata", {{"name", name}, {"labels", labels}}}});
-          client.patch(kube::resources::nodes, {"", name, "status"}, kube::PatchType::Merge, {{"status", realistic_status(i)}});
+          client.patch(kube::resources::nodes, {"", name, "status"}, kube::PatchType::Merge, {{"status", bench::realistic_status(i)}});
         } catch (const kube::ApiError& e) {
           if (!e.is_already_exists()) std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
         }
