@@ -291,8 +291,11 @@ void check_devices(const YAML::Node& node, const std::string& path, const YAML::
     return;
   }
   if (node.IsScalar()) {
-    if (auto count = as_int(node)) {
-      if (*count > 0) return;
+    // The consumers read a count as Go's int (64 bits; they then share all
+    // devices whatever it says): any positive 64-bit count is one.
+    const Scalar count = resolve(node);
+    if ((count.kind == ScalarKind::Int || count.kind == ScalarKind::Float) && count.integer) {
+      if (*count.integer > 0) return;
       reporter.error(path, "a count of devices must be > 0, got " + describe(node), node.Mark());
       return;
     }
