@@ -23,3 +23,8 @@ cpo_integration_test(node_labels node_labels_test.cpp)
 target_link_libraries(node_labels PRIVATE cpo_operator_support)
 target_compile_definitions(node_labels PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(node_labels clusterpolicy-operator)
+
+cpo_integration_test(config_hostile config_hostile_test.cpp)
+target_link_libraries(config_hostile PRIVATE cpo_operator_support cpo_clusterpolicy)
+target_compile_definitions(config_hostile PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(config_hostile clusterpolicy-operator)
