@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "clusterpolicy/snapshot.hpp"
+#include "bench_setup.hpp"
 #include "kube/client.hpp"
 #include "runtime/informer.hpp"
 #include "support/operator_process.hpp"
@@ -34,10 +35,6 @@ namespace {
 const std::string kNs = "gpu-operator";
 const std::vector<std::string> kConsumers = {"nvidia-device-plugin-daemonset", "nvidia-device-plugin-mps-control-daemon",
                                              "gpu-feature-discovery"};
-
-void must(const testing::CommandResult& result, const std::string& what) {
-  if (result.exit_code != 0) throw std::runtime_error(what + ": " + result.output);
-}
 
 std::string doc(int edit) {
   return "version: v1\n# edit " + std::to_string(edit) + "\nsharing:\n  mps:\n    resources:\n    - name: nvidia.com/gpu\n"
@@ -59,13 +56,10 @@ int main(int argc, char** argv) {
   kube::Client admin(cluster.admin_config());
 
   // The same setting as the end-to-end tests: CRD, namespace, chart RBAC, GPU nodes.
-  must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/crds/nvidia.com_clusterpolicies.yaml"), "CRD");
-  must(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s"), "CRD");
-  if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) admin.create(kube::resources::namespaces, {{"metadata", {{"name", kNs}}}});
-  testing::grant_chart_rbac(cluster, kNs, "gpu-operator", "gpu-operator");
+  bench::prepare_operator_namespace(cluster, admin, kNs);
   for (const char* node : {"bench-gpu-1", "bench-gpu-2"}) {
     if (!admin.find(kube::resources::nodes, {"", node, ""})) {
-      must(cluster.harness("add-node", std::string(node) + " nvidia.com/gpu.present=true nvidia.com/mps.capable=true"), "node");
+      bench::must(cluster.harness("add-node", std::string(node) + " nvidia.com/gpu.present=true nvidia.com/mps.capable=true"), "node");
     }
   }
   cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true");
@@ -119,7 +113,7 @@ int main(int argc, char** argv) {
   std::cerr << "bench: caches synced; rolling out the first config\n";
   // The starting point: a config rolled out.
   std::string hash = set_config(0);
-  must(cluster.kubectl("apply -f - <<'EOF'\napiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata:\n  name: cluster-policy\n"
+  bench::must(cluster.kubectl("apply -f - <<'EOF'\napiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata:\n  name: cluster-policy\n"
                        "spec:\n  devicePlugin:\n    config: {name: bench-config, default: mps}\nEOF"),
        "ClusterPolicy");
   if (!wait_for_hash(hash)) {

@@ -25,6 +25,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_setup.hpp"
 #include "kube/client.hpp"
 #include "realistic_node.hpp"
 #include "runtime/informer.hpp"
@@ -39,10 +40,6 @@ namespace {
 
 const std::string kNs = "gpu-operator";
 const std::string kDeployLabel = "nvidia.com/gpu.deploy.device-plugin";
-
-void must(const testing::CommandResult& result, const std::string& what) {
-  if (result.exit_code != 0) throw std::runtime_error(what + ": " + result.output);
-}
 
 std::string node_name(int i) {
   char name[32];
@@ -121,10 +118,7 @@ int main(int argc, char** argv) {
   const auto& cluster = testing::TestCluster::get();
   kube::Client admin(cluster.admin_config());
 
-  must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/crds/nvidia.com_clusterpolicies.yaml"), "CRD");
-  must(cluster.kubectl("wait --for=condition=Established crd/clusterpolicies.nvidia.com --timeout=30s"), "CRD");
-  if (!admin.find(kube::resources::namespaces, {"", kNs, ""})) admin.create(kube::resources::namespaces, {{"metadata", {{"name", kNs}}}});
-  testing::grant_chart_rbac(cluster, kNs, "gpu-operator", "gpu-operator");
+  bench::prepare_operator_namespace(cluster, admin, kNs);
 
   std::fprintf(stderr, "bench: creating %d GPU nodes\n", nodes);
   create_fleet(admin, nodes, concurrency);
@@ -135,7 +129,7 @@ int main(int argc, char** argv) {
                 {{"metadata", {{"labels", {{"bench.clusterpolicy-operator.dev/floor", "true"}}}}}});
   });
 
-  must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/examples/clusterpolicy.yaml"), "ClusterPolicy");
+  bench::must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/examples/clusterpolicy.yaml"), "ClusterPolicy");
 
   // What the bench watches: the operand DaemonSets and the labelled nodes.
   std::mutex mutex;
