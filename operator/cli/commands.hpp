@@ -32,6 +32,7 @@ struct RunOptions {
   std::string gfd_image = clusterpolicy::kDefaultOperandImage;
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds rollout_deadline{600};
+  std::chrono::seconds effect_grace{120};
   int node_label_concurrency = 16;  // node label PATCHes in flight at most
 };
 void add_run_command(CLI::App& command, RunOptions& options);

@@ -70,6 +70,10 @@ void add_run_command(CLI::App& command, RunOptions& o) {
   add_duration(command, "--rollout-deadline", o.rollout_deadline,
                "a config rollout making no progress this long is rolled back to the previous snapshot; "
                "the ClusterPolicy annotation clusterpolicy-operator.dev/rollout-deadline overrides it");
+  add_duration(command, "--effect-grace-period", o.effect_grace,
+               "a GPU node whose labels or capacity still disagree with a config this long after it rolled "
+               "out is reported Mismatched; the ClusterPolicy annotation "
+               "clusterpolicy-operator.dev/effect-grace-period overrides it");
   command
       .add_option("--node-label-concurrency", o.node_label_concurrency,
                   "node label PATCHes in flight at most (1-256): how fast a fleet is labelled")
@@ -82,6 +86,7 @@ int run_command(const RunOptions& o) {
   runtime::LogFormat format;
   try {
     if (o.rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
+    if (o.effect_grace.count() < 0) throw UsageError("--effect-grace-period cannot be negative");
     if (o.node_label_concurrency < 1 || o.node_label_concurrency > 256) {
       throw UsageError("--node-label-concurrency must be between 1 and 256, got " +
                        std::to_string(o.node_label_concurrency));
@@ -137,6 +142,7 @@ int run_command(const RunOptions& o) {
     controller_options.ns = ns;
     controller_options.images = {o.device_plugin_image, o.gfd_image};
     controller_options.rollout_deadline = o.rollout_deadline;
+    controller_options.effect_grace = o.effect_grace;
     controller_options.metrics = &metrics_registry;
     clusterpolicy::ClusterPolicyController controller(*client, manager, events, controller_options);
     clusterpolicy::NodeLabelController node_labels(*client, manager, {.workers = o.node_label_concurrency});

@@ -74,6 +74,11 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                       .Name("clusterpolicy_operator_config_rollbacks_total")
                       .Help("Config rollouts rolled back after making no progress for the rollout deadline, by ConfigMap")
                       .Register(options_.metrics->registry());
+    effect_nodes_ = &prometheus::BuildGauge()
+                         .Name("clusterpolicy_operator_config_effect_nodes")
+                         .Help("GPU nodes by whether the device-plugin config the consumers mount is in effect on "
+                               "them (state: InEffect, Pending, Mismatched, Unknown)")
+                         .Register(options_.metrics->registry());
   }
   // One worker: every event maps to the one key, which a queue never hands to two workers.
   c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); });
@@ -105,7 +110,10 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   c.nodes = &watch_nodes(manager);
   c.nodes->add_handler({[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                         [enqueue](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
-                          if (affects_policy(labels_of(*before), labels_of(*after))) enqueue();
+                          if (affects_policy(labels_of(*before), labels_of(*after)) ||
+                              capacity_changed(*before, *after)) {
+                            enqueue();
+                          }
                         },
                         [enqueue](const runtime::ObjectPtr&) { enqueue(); }});
 }
@@ -150,6 +158,7 @@ std::optional<ReconcileInputs> ClusterPolicyController::observe() {
   in.ns = options_.ns;
   in.images = options_.images;
   in.rollout_deadline = options_.rollout_deadline;
+  in.effect_grace = options_.effect_grace;
   in.now = std::chrono::system_clock::now();
   for (auto& policy : policies) {
     nlohmann::json status = current_status(policy);
@@ -164,6 +173,8 @@ std::optional<ReconcileInputs> ClusterPolicyController::observe() {
   const auto& state = state_[in.policies.front().object["metadata"].value("uid", "")];
   in.record = state.record;
   in.reported = state.reported;
+  in.effect = state.effect;
+  in.failing_since = state.failing_since;
   return in;
 }
 
@@ -276,6 +287,14 @@ void ClusterPolicyController::prune_snapshots(const Plan& plan, std::vector<std:
 void ClusterPolicyController::count(const Plan& plan) {
   if (plan.count_rejection && rejections_) rejections_->Add({{"configmap", plan.config_source}}).Increment();
   if (plan.count_rollback && rollbacks_) rollbacks_->Add({{"configmap", plan.config_source}}).Increment();
+  if (!effect_nodes_) return;
+  for (auto state : {NodeEffect::InEffect, NodeEffect::Pending, NodeEffect::Mismatched, NodeEffect::Unknown}) {
+    std::size_t nodes = 0;
+    if (plan.effect_counts) {
+      if (auto it = plan.effect_counts->find(state); it != plan.effect_counts->end()) nodes = it->second;
+    }
+    effect_nodes_->Add({{"state", std::string(to_string(state))}}).Set(static_cast<double>(nodes));
+  }
 }
 
 runtime::ReconcileResult ClusterPolicyController::reconcile() {
@@ -314,8 +333,15 @@ runtime::ReconcileResult ClusterPolicyController::execute(const ObservedPolicy& 
   for (const auto& event : planned.events) record(event);
   count(planned);
   prune_snapshots(planned, errors);
-  if (planned.reported) state_[active.object["metadata"].value("uid", "")].reported = planned.reported;
+  auto& state = state_[active.object["metadata"].value("uid", "")];
+  if (planned.reported) state.reported = planned.reported;
+  if (planned.effect) state.effect = planned.effect;
   write_status(active.object, active.status, status_after(planned, errors), errors);
+  if (errors.empty()) {
+    state.failing_since.reset();
+  } else if (!state.failing_since) {
+    state.failing_since = std::chrono::system_clock::now();
+  }
   // Retried with backoff; a rollout deadline is still checked on time, however
   // long the backoff has grown.
   if (!errors.empty()) return runtime::ReconcileResult::failed(summarize(errors), planned.check_again);

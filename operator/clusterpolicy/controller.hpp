@@ -1,8 +1,8 @@
 // The ClusterPolicy controller: watches ClusterPolicies, the objects it owns,
-// Nodes (metadata only), RuntimeClasses and ConfigMaps; every event maps to one
+// Nodes (slim: node_cache.hpp), RuntimeClasses and ConfigMaps; every event maps to one
 // reconcile key, so bursts coalesce, and events that change nothing it reads
-// (its own status writes, node labels other than GPU presence, config selection
-// and compute capability) are dropped. A reconcile observes the caches into the
+// (its own status writes, node changes that affects_policy and the capacity
+// leave alone) are dropped. A reconcile observes the caches into the
 // plan's inputs, plans (pure, plan.hpp: the objects to apply and delete with
 // server-side apply, snapshots, Events and the status), and executes the plan,
 // writing the status when it changed. Node labels are the node label
@@ -33,7 +33,10 @@ struct ControllerOptions {
   // A config rollout that makes no progress this long is rolled back. The
   // ClusterPolicy annotation kRolloutDeadlineAnnotation (e.g. "90s") overrides it.
   std::chrono::seconds rollout_deadline{600};
-  runtime::Metrics* metrics = nullptr;  // for clusterpolicy_operator_config_{rejections,rollbacks}_total
+  // A GPU node may disagree this long with a config rolled out everywhere before it
+  // is reported Mismatched. The annotation kEffectGracePeriodAnnotation overrides it.
+  std::chrono::seconds effect_grace{120};
+  runtime::Metrics* metrics = nullptr;  // for the clusterpolicy_operator_config_* metrics
 };
 
 class ClusterPolicyController {
@@ -72,6 +75,7 @@ class ClusterPolicyController {
   std::unique_ptr<Caches> caches_;
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* effect_nodes_ = nullptr;
 
   // The status last written for a ClusterPolicy, and every resourceVersion that
   // write supersedes (the ones our writes were based on or produced before it):
@@ -90,6 +94,8 @@ class ClusterPolicyController {
     // from a stale record would undo a rollback.
     std::optional<RolloutRecord> record;
     std::optional<ConfigReport> reported;  // the config as last reported (Events fire on a change)
+    std::optional<EffectMemory> effect;     // the config's effect as last reported, grace clocks
+    std::optional<std::chrono::system_clock::time_point> failing_since;  // reconciles fail since
     std::optional<WrittenStatus> written;
   };
   std::map<std::string, PolicyState> state_;  // by uid

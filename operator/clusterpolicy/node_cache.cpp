@@ -6,21 +6,29 @@ namespace cpo::clusterpolicy {
 
 namespace {
 
-bool node_label_kept(const std::string& key) {
-  return key.rfind("nvidia.com/", 0) == 0 || key == kNfdNvidiaPciLabel;
+bool nvidia_key(const std::string& key) { return key.rfind("nvidia.com/", 0) == 0; }
+
+nlohmann::json kept_entries(const nlohmann::json& map, bool (*keep)(const std::string&)) {
+  nlohmann::json kept = nlohmann::json::object();
+  if (!map.is_object()) return kept;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (keep(it.key())) kept[it.key()] = *it;
+  }
+  return kept;
 }
 
+bool label_kept(const std::string& key) { return nvidia_key(key) || key == kNfdNvidiaPciLabel; }
+
 void slim_node(nlohmann::json& node) {
-  auto& meta = node["metadata"];
-  nlohmann::json kept = nlohmann::json::object();
-  if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
-    for (auto it = labels->begin(); it != labels->end(); ++it) {
-      if (node_label_kept(it.key())) kept[it.key()] = *it;
-    }
-  }
-  nlohmann::json slim = {{"metadata", {{"name", meta.value("name", "")},
-                                       {"resourceVersion", meta.value("resourceVersion", "")},
-                                       {"labels", std::move(kept)}}}};
+  const auto& meta = node["metadata"];
+  nlohmann::json slim = {{"metadata",
+                          {{"name", meta.value("name", "")},
+                           {"resourceVersion", meta.value("resourceVersion", "")},
+                           {"labels", kept_entries(meta.value("labels", nlohmann::json::object()), label_kept)}}},
+                         {"status",
+                          {{"capacity", kept_entries(node.value("status", nlohmann::json::object())
+                                                         .value("capacity", nlohmann::json::object()),
+                                                     nvidia_key)}}}};
   node = std::move(slim);
 }
 
@@ -28,13 +36,19 @@ void slim_node(nlohmann::json& node) {
 
 runtime::Informer& watch_nodes(runtime::Manager& manager) {
   runtime::InformerOptions options;
-  options.metadata_only = true;
   options.transform = slim_node;
   options.transform_name = "clusterpolicy-operator/slim-node";
-  // Pages of 100: a page is decoded whole (every label and managedFields of each
-  // Node) before the transform slims it, so the page size bounds that peak.
-  options.page_size = 100;
+  // Pages of 50: a page is decoded whole (every label, image and condition of
+  // each Node) before the transform slims it, so the page size bounds that peak.
+  options.page_size = 50;
   return manager.add_informer(kube::resources::nodes, std::move(options));
+}
+
+bool capacity_changed(const nlohmann::json& before, const nlohmann::json& after) {
+  auto capacity = [](const nlohmann::json& node) {
+    return node.value("status", nlohmann::json::object()).value("capacity", nlohmann::json::object());
+  };
+  return capacity(before) != capacity(after);
 }
 
 }  // namespace cpo::clusterpolicy

@@ -45,7 +45,8 @@ Labels labels_of(const nlohmann::json& node) {
 
 bool affects_policy(const Labels& before, const Labels& after) {
   if (has_gpu(before) != has_gpu(after)) return true;
-  for (const char* key : {kConfigNodeLabel, kComputeMajorLabel, kComputeMinorLabel}) {
+  for (const char* key : {kConfigNodeLabel, kComputeMajorLabel, kComputeMinorLabel, kDeployDevicePluginLabel,
+                          kGpuCountLabel, kGpuReplicasLabel, kGpuSharingStrategyLabel, kGpuProductLabel}) {
     auto b = before.find(key);
     auto a = after.find(key);
     const bool b_has = b != before.end(), a_has = a != after.end();

@@ -32,8 +32,10 @@ std::optional<nlohmann::json> node_label_patch(const Labels& labels);
 Labels labels_of(const nlohmann::json& node);
 
 // Whether a node's label change matters to the ClusterPolicy reconcile: whether it
-// has a GPU, the config it selects, its compute capability. Everything else (the
-// deploy labels, what GPU Feature Discovery publishes) is the node's own business.
+// has a GPU and runs the device plugin, the config it selects, its compute
+// capability, and what GPU Feature Discovery publishes about sharing (the config's
+// effect). Everything else (GFD's other labels, the GFD deploy label, other tools'
+// labels) is the node's own business.
 bool affects_policy(const Labels& before, const Labels& after);
 
 }  // namespace cpo::clusterpolicy

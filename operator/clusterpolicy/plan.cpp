@@ -4,6 +4,7 @@
 
 #include "apimachinery/hash.hpp"
 #include "clusterpolicy/apply_diff.hpp"
+#include "clusterpolicy/effect_plan.hpp"
 #include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/plan_config.hpp"
 #include "clusterpolicy/spec.hpp"
@@ -154,6 +155,7 @@ void plan_operands(const ReconcileInputs& in, Plan& plan) {
   if (decision->check_again_in) {
     plan.check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
   }
+  plan_effect(in, spec, *config, *decision, plan);
 }
 
 }  // namespace
@@ -190,6 +192,7 @@ Plan plan(const ReconcileInputs& in) {
   status.previous = active.status;
   status.now = in.now;
   status.any_gpu_node = any_gpu_node(in);
+  status.failing_since = in.failing_since;
   try {
     plan_operands(in, plan);
   } catch (const SpecError& e) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clusterpolicy/config_rollout.hpp"
+#include "clusterpolicy/effect.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/status.hpp"
 
@@ -29,6 +31,15 @@ struct ConfigReport {
   std::string hash;
   nlohmann::json unknown_nodes;
   bool operator==(const ConfigReport&) const = default;
+};
+
+// What was last reported about the config's effect on the nodes, and since when
+// each disagreeing node disagrees (its grace clock).
+struct EffectMemory {
+  std::map<std::string, std::chrono::system_clock::time_point> disagreeing_since;
+  std::set<std::string> mismatched;  // the Warning about them fired
+  std::string in_effect_hash;        // the Normal Event for it fired
+  bool operator==(const EffectMemory&) const = default;
 };
 
 // A cached object, shared with the cache.
@@ -49,6 +60,7 @@ struct ReconcileInputs {
   std::string ns;
   OperandImages images;
   std::chrono::seconds rollout_deadline{600};
+  std::chrono::seconds effect_grace{120};       // a node may disagree this long before it is Mismatched
   std::chrono::system_clock::time_point now;
   std::vector<ObservedPolicy> policies;         // oldest first (oldest_first); not empty
   std::vector<Cached> nodes;                    // metadata.name and metadata.labels
@@ -58,6 +70,9 @@ struct ReconcileInputs {
   // Remembered of the active (oldest) ClusterPolicy; unset: read from its status.
   std::optional<RolloutRecord> record;
   std::optional<ConfigReport> reported;
+  std::optional<EffectMemory> effect;  // unset: read from its status
+  // Since when reconciles of it fail (unset: the last one went well).
+  std::optional<std::chrono::system_clock::time_point> failing_since;
   // Set when the planned snapshot could not be created: the consumers stay on the last good one.
   std::optional<std::string> snapshot_failure;
 };
@@ -118,6 +133,9 @@ struct Plan {
   // To remember of the active ClusterPolicy (unset: unchanged).
   std::optional<RolloutRecord> record;
   std::optional<ConfigReport> reported;
+  std::optional<EffectMemory> effect;
+  // Nodes per effect state, for the gauge (unset: no config is verified).
+  std::optional<std::map<NodeEffect, std::size_t>> effect_counts;
 };
 
 // Sorts ClusterPolicies by creationTimestamp, then name: the first is the active one.

@@ -80,6 +80,7 @@ void outcome_events(const nlohmann::json& policy, const nlohmann::json* source, 
       plan.status_inputs.failure = Failure{reason::kRolloutFailed, decision.message};
       break;
     case ConfigOutcome::Rolling:
+      plan.status_inputs.config_rolling = true;
       if (changed) add_event(plan, policy, EventKind::Normal, event_reason::kConfigRollingOut, decision.message);
       break;
     case ConfigOutcome::Current:

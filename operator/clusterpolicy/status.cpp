@@ -11,11 +11,99 @@ namespace cpo::clusterpolicy {
 
 namespace {
 
-nlohmann::json conditions(bool ready, const std::string& why, const std::string& message, long generation,
+struct Verdict {
+  bool status = false;
+  std::string reason;
+  std::string message;
+};
+
+nlohmann::json conditions(const Verdict& ready, const Verdict& error, const Verdict& progressing, long generation,
                           const nlohmann::json& previous, const std::string& now) {
   return nlohmann::json::array(
-      {make_condition(condition::kReady, ready, why, message, generation, previous, now),
-       make_condition(condition::kError, !ready, why, ready ? "" : message, generation, previous, now)});
+      {make_condition(condition::kReady, ready.status, ready.reason, ready.message, generation, previous, now),
+       make_condition(condition::kError, error.status, error.reason, error.message, generation, previous, now),
+       make_condition(condition::kProgressing, progressing.status, progressing.reason, progressing.message,
+                      generation, previous, now)});
+}
+
+std::string nodes_text(const EffectReport& effect, NodeEffect state) {
+  std::string text;
+  if (auto listed = effect.listed.find(state); listed != effect.listed.end()) {
+    for (const auto& v : listed->second) text += (text.empty() ? "" : "; ") + v.node + ": " + v.difference;
+  }
+  const std::size_t more = effect.count(state) - (text.empty() ? 0 : effect.listed.at(state).size());
+  if (more > 0) text += (text.empty() ? "" : "; and ") + std::to_string(more) + " more";
+  return text;
+}
+
+std::string effect_text(const StatusInputs& in, NodeEffect state, const char* what) {
+  const auto& effect = *in.effect;
+  return std::to_string(effect.count(state)) + " of " + std::to_string(effect.gpu_nodes) + " GPU nodes " + what +
+         " config " + in.effect_config + ": " + nodes_text(effect, state);
+}
+
+Verdict ready_verdict(const StatusInputs& in, const std::vector<std::string>& not_ready) {
+  if (in.failure) return {false, in.failure->reason, in.failure->message};
+  if (!not_ready.empty()) {
+    std::string message;
+    for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
+    return {false, reason::kOperandNotReady, message};
+  }
+  if (in.effect && in.effect->count(NodeEffect::Mismatched) > 0) {
+    return {false, reason::kConfigMismatched, effect_text(in, NodeEffect::Mismatched, "do not show")};
+  }
+  if (in.effect && in.effect->count(NodeEffect::Pending) > 0) {
+    return {false, reason::kConfigPending, effect_text(in, NodeEffect::Pending, "do not show yet")};
+  }
+  if (!in.any_gpu_node) {
+    return {true, reason::kNoGpuNodes,
+            std::string("No node has a GPU (label ") + kGpuPresentLabel + "=true); the operands wait for one"};
+  }
+  std::string message = "All operands are ready";
+  if (in.effect && in.effect->gpu_nodes > 0) {
+    message += "; config " + in.effect_config + " is in effect on " +
+               std::to_string(in.effect->count(NodeEffect::InEffect)) + " of " +
+               std::to_string(in.effect->gpu_nodes) + " GPU nodes";
+    if (const auto unknown = in.effect->count(NodeEffect::Unknown)) {
+      message += " (" + std::to_string(unknown) + " show no label of GPU Feature Discovery)";
+    }
+  }
+  return {true, reason::kReconciled, message};
+}
+
+// Only what a person has to act on.
+Verdict error_verdict(const StatusInputs& in) {
+  if (in.failure && in.failure->reason != reason::kReconcileFailed) return {true, in.failure->reason, in.failure->message};
+  if (in.failure && in.failing_since && in.now - *in.failing_since >= kPersistentFailure) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(in.now - *in.failing_since).count();
+    return {true, in.failure->reason, "failing for " + std::to_string(seconds) + "s: " + in.failure->message};
+  }
+  if (in.effect && in.effect->count(NodeEffect::Mismatched) > 0) {
+    return {true, reason::kConfigMismatched, effect_text(in, NodeEffect::Mismatched, "do not show")};
+  }
+  return {false, reason::kAsExpected, ""};
+}
+
+Verdict progressing_verdict(const StatusInputs& in) {
+  if (in.failure && in.failure->reason != reason::kReconcileFailed && in.failure->reason != reason::kConfigInvalid &&
+      in.failure->reason != reason::kConfigMissing) {
+    return {false, in.failure->reason, "Nothing rolls out until this is resolved: " + in.failure->message};
+  }
+  std::string rolling;
+  for (const auto& op : in.operands) {
+    if (op.rolled_out()) continue;
+    rolling += (rolling.empty() ? "" : "; ") + op.name + ": " +
+               (op.exists ? std::to_string(op.updated) + "/" + std::to_string(op.desired) + " updated, " +
+                                std::to_string(op.available) + "/" + std::to_string(op.desired) + " available"
+                          : std::string("to be created"));
+  }
+  if (!rolling.empty() || in.config_rolling) {
+    return {true, reason::kRollingOut, rolling.empty() ? "config " + in.effect_config + " is rolling out" : rolling};
+  }
+  if (in.effect && in.effect->count(NodeEffect::Pending) > 0) {
+    return {true, reason::kConvergingOnNodes, effect_text(in, NodeEffect::Pending, "do not show yet")};
+  }
+  return {false, reason::kComplete, "Every operand runs its current template"};
 }
 
 }  // namespace
@@ -87,26 +175,10 @@ nlohmann::json compute_status(const StatusInputs& in) {
   }
   status["operands"] = operands;
 
-  bool ready = false;
-  std::string reason;
-  std::string message;
-  if (in.failure) {
-    reason = in.failure->reason;
-    message = in.failure->message;
-  } else if (!not_ready.empty()) {
-    reason = reason::kOperandNotReady;
-    for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
-  } else if (!in.any_gpu_node) {
-    ready = true;
-    reason = reason::kNoGpuNodes;
-    message = std::string("No node has a GPU (label ") + kGpuPresentLabel + "=true); the operands wait for one";
-  } else {
-    ready = true;
-    reason = reason::kReconciled;
-    message = "All operands are ready";
-  }
-  status["state"] = ready ? "ready" : "notReady";
-  status["conditions"] = conditions(ready, reason, message, in.generation, in.previous, now);
+  const Verdict ready = ready_verdict(in, not_ready);
+  status["state"] = ready.status ? "ready" : "notReady";
+  status["conditions"] =
+      conditions(ready, error_verdict(in), progressing_verdict(in), in.generation, in.previous, now);
   for (auto it = in.extra.begin(); it != in.extra.end(); ++it) status[it.key()] = *it;
   return status;
 }
@@ -128,7 +200,9 @@ nlohmann::json ignored_status(const std::string& active_name, const std::string&
   return {{"state", "ignored"},
           {"namespace", ns},
           {"observedGeneration", generation},
-          {"conditions", conditions(false, reason::kIgnored, message, generation, previous, apimachinery::rfc3339(now))}};
+          {"conditions", conditions({false, reason::kIgnored, message}, {true, reason::kIgnored, message},
+                                    {false, reason::kIgnored, message}, generation, previous,
+                                    apimachinery::rfc3339(now))}};
 }
 
 }  // namespace cpo::clusterpolicy

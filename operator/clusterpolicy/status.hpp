@@ -1,7 +1,13 @@
 // The ClusterPolicy status, computed from what the caches hold (pure).
 //
-// `state` is ready | notReady | ignored; conditions are always the pair Ready and
-// Error, one True and one False, with a reason and a message a person can act on.
+// `state` is ready | notReady | ignored. The conditions follow the Kubernetes API
+// conventions, each with a reason and a message a person can act on:
+//   Ready        the operands are available and the config is in effect on the nodes;
+//   Error        something needs a person (an invalid spec or config, a rollback,
+//                nodes that disagree with the config, API errors that persist) —
+//                never an ordinary rollout, so alerting on it is safe;
+//   Progressing  a rollout or the nodes' convergence is in flight, with what is left.
+// ConfigValid joins them when a device-plugin config is wired (plan_config.hpp).
 // lastTransitionTime moves only when a condition's status changes, so an
 // unchanged status is byte-for-byte equal and never written again.
 #pragma once
@@ -12,6 +18,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "clusterpolicy/effect.hpp"
 
 
 namespace cpo::clusterpolicy {
@@ -51,7 +59,16 @@ struct StatusInputs {
   nlohmann::json extra = nlohmann::json::object();  // merged into status (e.g. config rollout details)
   nlohmann::json previous = nlohmann::json::object();  // the status as it is now
   std::chrono::system_clock::time_point now;
+  // The effect of config `effect_config` on the GPU nodes (unset: not verified).
+  std::optional<EffectReport> effect;
+  std::string effect_config;
+  bool config_rolling = false;  // a config rollout is in flight
+  // Since when reconciles fail: API errors become an Error once they persist this long.
+  std::optional<std::chrono::system_clock::time_point> failing_since;
 };
+
+// How long reconcile errors last before they are an Error, not a retry.
+inline constexpr std::chrono::seconds kPersistentFailure{60};
 
 nlohmann::json compute_status(const StatusInputs& in);
 

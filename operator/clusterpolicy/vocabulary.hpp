@@ -34,6 +34,9 @@ inline constexpr const char* kRolloutDeadlineAnnotation = "clusterpolicy-operato
 // plugin ignores warnings instead of refusals (a ConfigMap shared by several plugin
 // releases). Absent or any other value: "refuse".
 inline constexpr const char* kUnknownConfigKeysAnnotation = "clusterpolicy-operator.dev/unknown-config-keys";
+// On a ClusterPolicy: how long a node may disagree with a config rolled out everywhere
+// before it is reported Mismatched, e.g. "5m" (the run flag's value otherwise).
+inline constexpr const char* kEffectGracePeriodAnnotation = "clusterpolicy-operator.dev/effect-grace-period";
 // On config snapshots: the source ConfigMap, the hash (label, cut to 63 characters),
 // the full sha256, and the default key and MIG strategy validated with the data.
 inline constexpr const char* kSnapshotSourceLabel = "clusterpolicy-operator.dev/config-source";
@@ -73,18 +76,30 @@ inline constexpr const char* kComputeMajorLabel = "nvidia.com/gpu.compute.major"
 inline constexpr const char* kComputeMinorLabel = "nvidia.com/gpu.compute.minor";
 // The node label config-manager reads to pick a config key.
 inline constexpr const char* kConfigNodeLabel = "nvidia.com/device-plugin.config";
+// What GPU Feature Discovery publishes about sharing (read to verify a config's effect).
+inline constexpr const char* kGpuCountLabel = "nvidia.com/gpu.count";
+inline constexpr const char* kGpuReplicasLabel = "nvidia.com/gpu.replicas";
+inline constexpr const char* kGpuSharingStrategyLabel = "nvidia.com/gpu.sharing-strategy";
+inline constexpr const char* kGpuProductLabel = "nvidia.com/gpu.product";
 
 // ---- the ClusterPolicy status ---------------------------------------------------------
 
 namespace condition {
 inline constexpr const char* kReady = "Ready";
 inline constexpr const char* kError = "Error";
+inline constexpr const char* kProgressing = "Progressing";
 inline constexpr const char* kConfigValid = "ConfigValid";
 }  // namespace condition
 
-// Reasons of the Ready/Error pair and of ConfigValid.
+// Reasons of Ready, Error, Progressing and ConfigValid.
 namespace reason {
 inline constexpr const char* kReconciled = "Reconciled";
+inline constexpr const char* kAsExpected = "AsExpected";            // Error=False
+inline constexpr const char* kRollingOut = "RollingOut";            // Progressing=True: operands updating
+inline constexpr const char* kConvergingOnNodes = "ConvergingOnNodes";  // Progressing=True: nodes pending
+inline constexpr const char* kComplete = "Complete";                // Progressing=False
+inline constexpr const char* kConfigPending = "ConfigPending";      // Ready=False: nodes not showing it yet
+inline constexpr const char* kConfigMismatched = "ConfigMismatched";  // nodes disagree past the grace period
 inline constexpr const char* kNoGpuNodes = "NoGPUNodes";
 inline constexpr const char* kOperandNotReady = "OperandNotReady";
 inline constexpr const char* kIgnored = "Ignored";
@@ -113,6 +128,8 @@ inline constexpr const char* kConfigRollingOut = "ConfigRollingOut";
 inline constexpr const char* kConfigRolledOut = "ConfigRolledOut";
 inline constexpr const char* kRolloutFailed = "RolloutFailed";
 inline constexpr const char* kNodeSelectsUnknownConfig = "NodeSelectsUnknownConfig";
+inline constexpr const char* kConfigMismatched = "ConfigMismatched";
+inline constexpr const char* kConfigInEffect = "ConfigInEffect";
 }  // namespace event_reason
 
 // ---- builders -------------------------------------------------------------------------

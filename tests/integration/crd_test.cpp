@@ -359,7 +359,7 @@ TEST_CASE("The example ClusterPolicies apply unchanged and read back whole", "[d
   }
 }
 
-TEST_CASE("kubectl get clusterpolicies prints the STATUS, CONFIG, UPDATED and AGE columns", "[deploy][crd][integration]") {
+TEST_CASE("kubectl get clusterpolicies prints the STATUS, CONFIG, UPDATED, IN-EFFECT and AGE columns", "[deploy][crd][integration]") {
   ensure_crd();
   std::string name = "crd-test-columns-" + random_suffix();
   TempFile manifest(cluster_policy_yaml(name, "  mig:\n    strategy: none\n"));
@@ -367,7 +367,8 @@ TEST_CASE("kubectl get clusterpolicies prints the STATUS, CONFIG, UPDATED and AG
   ok("create -f " + manifest.arg());
   ok("patch clusterpolicies.nvidia.com " + name +
      R"( --subresource=status --type merge -p '{"status": {"state": "ready", "namespace": "gpu-operator",)"
-     R"( "config": {"inEffect": "mps-any@0123456789", "updatedNodes": "3/4", "state": "Rolling"}}}')");
+     R"( "config": {"inEffect": "mps-any@0123456789", "updatedNodes": "3/4", "state": "Rolling"},)"
+     R"( "effect": {"summary": "2/4", "gpuNodes": 4, "inEffect": 2, "pending": 2}}}')");
 
   std::string table = ok("get clusterpolicies.nvidia.com " + name);
   std::istringstream lines(table);
@@ -377,12 +378,13 @@ TEST_CASE("kubectl get clusterpolicies prints the STATUS, CONFIG, UPDATED and AG
   std::istringstream header_words(header), row_words(row);
   std::vector<std::string> columns{std::istream_iterator<std::string>(header_words), {}};
   std::vector<std::string> values{std::istream_iterator<std::string>(row_words), {}};
-  CHECK(columns == std::vector<std::string>{"NAME", "STATUS", "CONFIG", "UPDATED", "AGE"});
-  REQUIRE(values.size() == 5);
+  CHECK(columns == std::vector<std::string>{"NAME", "STATUS", "CONFIG", "UPDATED", "IN-EFFECT", "AGE"});
+  REQUIRE(values.size() == 6);
   CHECK(values[0] == name);
   CHECK(values[1] == "ready");
   CHECK(values[2] == "mps-any@0123456789");
   CHECK(values[3] == "3/4");
+  CHECK(values[4] == "2/4");
 
   // Listing every ClusterPolicy (the user's `kubectl get clusterpolicies`) shows them too.
   CHECK_THAT(ok("get clusterpolicies"), Catch::Contains("STATUS") && Catch::Contains("AGE") && Catch::Contains(name));

@@ -47,12 +47,12 @@ TEST_CASE("Node labels: a node is labelled when it gains a GPU and unlabelled wh
   INFO("operator log:\n" << env.op->log_tail());
   CHECK(testing::eventually([&] { return deployed(env); }, std::chrono::seconds(15)));
 
-  // What GPU Feature Discovery publishes is none of the ClusterPolicy's business.
+  // GFD labels other than the sharing ones are none of the ClusterPolicy's business.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const double policy_reconciles = reconciles(*env.op);
   REQUIRE(policy_reconciles > 0);
   for (int replicas = 2; replicas <= 6; ++replicas) {
-    env.run("label node " + kNode + " --overwrite nvidia.com/gpu.replicas=" + std::to_string(replicas));
+    env.run("label node " + kNode + " --overwrite nvidia.com/cuda.driver.major=" + std::to_string(replicas));
   }
   std::this_thread::sleep_for(std::chrono::seconds(3));
   CHECK(reconciles(*env.op) == policy_reconciles);
@@ -61,7 +61,7 @@ TEST_CASE("Node labels: a node is labelled when it gains a GPU and unlabelled wh
   // Operands switched off on the node (as NVIDIA's operator honours it): the labels go.
   env.run("label node " + kNode + " nvidia.com/gpu.deploy.operands=false");
   CHECK(testing::eventually([&] { return undeployed(env); }, std::chrono::seconds(15)));
-  env.run("label node " + kNode + " nvidia.com/gpu.deploy.operands- nvidia.com/gpu.present- nvidia.com/gpu.replicas-");
+  env.run("label node " + kNode + " nvidia.com/gpu.deploy.operands- nvidia.com/gpu.present- nvidia.com/cuda.driver.major-");
 }
 
 TEST_CASE("Node labels: the first ClusterPolicy brings every GPU node in", "[operator][integration]") {

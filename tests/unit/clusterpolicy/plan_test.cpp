@@ -284,3 +284,79 @@ TEST_CASE("Plan: the status knows whether any node has a GPU", "[plan]") {
   in.nodes.push_back(cached({{"metadata", {{"name", "gpu"}, {"labels", {{"nvidia.com/gpu.present", "true"}}}}}}));
   CHECK(plan(in).status_inputs.any_gpu_node);
 }
+
+namespace {
+
+json rolled_out(const std::string& name, const std::string& hash) {
+  json ds = daemonset(name, kUid, hash);
+  ds["metadata"]["generation"] = 1;
+  ds["status"] = {{"observedGeneration", 1}, {"desiredNumberScheduled", 2}, {"updatedNumberScheduled", 2},
+                  {"numberAvailable", 2},    {"numberReady", 2},            {"numberUnavailable", 0}};
+  return ds;
+}
+
+json gpu_node(const std::string& name, int replicas) {
+  return {{"metadata",
+           {{"name", name},
+            {"labels",
+             {{kGpuPresentLabel, "true"}, {kDeployDevicePluginLabel, "true"}, {kNfdNvidiaPciLabel, "true"},
+              {kGpuCountLabel, "1"}, {kGpuReplicasLabel, std::to_string(replicas)},
+              {kGpuSharingStrategyLabel, "mps"}, {kGpuProductLabel, "A100-SHARED"}}}}},
+          {"status", {{"capacity", {{"nvidia.com/gpu", std::to_string(replicas)}}}}}};
+}
+
+// What the controller remembers of a plan for the next reconcile.
+void remember(ReconcileInputs& in, const Plan& p) {
+  if (p.record) in.record = p.record;
+  if (p.reported) in.reported = p.reported;
+  if (p.effect) in.effect = p.effect;
+}
+
+}  // namespace
+
+TEST_CASE("Plan: the config's effect on the nodes, its conditions and Events", "[plan]") {
+  auto in = cluster(config_spec());
+  const std::string hash = config_hash(content(4));
+  in.configmaps = {cached(configmap(kSource, mps(4))), cached(snapshot_of(4, 1))};
+  for (const char* name : {kDevicePluginName, kMpsName, kGfdName}) {
+    in.owned.push_back({"DaemonSet", cached(rolled_out(name, hash))});
+  }
+  in.nodes = {cached(gpu_node("gpu-1", 4)), cached(gpu_node("gpu-7", 2))};
+
+  remember(in, plan(in));  // the rollout completes: said once
+  const Plan lagging = plan(in);
+  CHECK(lagging.events.empty());
+  CHECK(lagging.status["effect"]["summary"] == "1/2");
+  CHECK(lagging.status["effect"]["pendingNodes"][0]["name"] == "gpu-7");
+  CHECK((*condition_of(lagging.status, "Ready"))["reason"] == "ConfigPending");
+  CHECK((*condition_of(lagging.status, "Progressing"))["reason"] == "ConvergingOnNodes");
+  CHECK((*condition_of(lagging.status, "Error"))["status"] == "False");
+  REQUIRE(lagging.check_again);
+  CHECK(*lagging.check_again == std::chrono::seconds(121));
+  REQUIRE(lagging.effect_counts);
+  CHECK(lagging.effect_counts->at(NodeEffect::Pending) == 1);
+
+  // Past the grace period: Mismatched, an Error, and one Warning.
+  remember(in, lagging);
+  in.now += std::chrono::minutes(3);
+  const Plan mismatched = plan(in);
+  CHECK((*condition_of(mismatched.status, "Error"))["reason"] == "ConfigMismatched");
+  CHECK(reasons(mismatched, "cluster-policy") == std::vector<std::string>{event_reason::kConfigMismatched});
+  remember(in, mismatched);
+  CHECK(reasons(plan(in), "cluster-policy").empty());
+
+  // The node catches up: in effect everywhere, said once.
+  in.nodes = {cached(gpu_node("gpu-1", 4)), cached(gpu_node("gpu-7", 4))};
+  const Plan in_effect = plan(in);
+  CHECK(in_effect.status["effect"]["inEffectHash"] == hash);
+  CHECK((*condition_of(in_effect.status, "Ready"))["status"] == "True");
+  CHECK((*condition_of(in_effect.status, "Error"))["status"] == "False");
+  CHECK(reasons(in_effect, "cluster-policy") == std::vector<std::string>{event_reason::kConfigInEffect});
+  remember(in, in_effect);
+  CHECK(reasons(plan(in), "cluster-policy").empty());
+  // Not remembered (a restart): the status says it.
+  in.effect.reset();
+  in.reported.reset();
+  in.policies.front().status = in_effect.status;
+  CHECK(reasons(plan(in), "cluster-policy").empty());
+}

@@ -41,7 +41,7 @@ TEST_CASE("DaemonSet readiness follows the rollout-status rule", "[status]") {
   CHECK_FALSE(operand_readiness("x", nullptr).exists);
 }
 
-TEST_CASE("Status: ready, not ready, failed, with one True and one False condition", "[status]") {
+TEST_CASE("Status: ready, not ready, failed, with transition times kept", "[status]") {
   StatusInputs in;
   in.ns = "gpu-operator";
   in.generation = 4;
@@ -58,8 +58,11 @@ TEST_CASE("Status: ready, not ready, failed, with one True and one False conditi
                                             {"message", "gpu-feature-discovery: 1/2 updated, 1/2 available"},
                                             {"lastTransitionTime", "2026-11-18T11:06:40Z"},
                                             {"observedGeneration", 4}}));
+  // An ordinary rollout is no error: alerts on Error stay quiet.
   CHECK(not_ready["conditions"][1]["type"] == "Error");
-  CHECK(not_ready["conditions"][1]["status"] == "True");
+  CHECK(not_ready["conditions"][1]["status"] == "False");
+  CHECK(not_ready["conditions"][2]["type"] == "Progressing");
+  CHECK(not_ready["conditions"][2]["status"] == "True");
   CHECK(not_ready["operands"]["gpu-feature-discovery"] ==
         json({{"desired", 2}, {"updated", 1}, {"available", 1}, {"ready", 1}}));
 
@@ -84,8 +87,8 @@ TEST_CASE("Status: ready, not ready, failed, with one True and one False conditi
   in.failure = Failure{"ReconcileFailed", "DaemonSet gpu-operator/x: forbidden"};
   json failed = compute_status(in);
   CHECK(failed["state"] == "notReady");
-  CHECK(failed["conditions"][1]["reason"] == "ReconcileFailed");
-  CHECK(failed["conditions"][1]["message"] == "DaemonSet gpu-operator/x: forbidden");
+  CHECK(failed["conditions"][0]["reason"] == "ReconcileFailed");
+  CHECK(failed["conditions"][0]["message"] == "DaemonSet gpu-operator/x: forbidden");
 
   StatusInputs none;
   none.any_gpu_node = false;
@@ -116,4 +119,88 @@ TEST_CASE("A failure already in the status is recognised, quotes and all", "[sta
   CHECK(reports_failure(failed, invalid));
   CHECK_FALSE(reports_failure(failed, Failure{"InvalidSpec", "spec.gfd: expected an object, got string \"on\""}));
   CHECK_FALSE(reports_failure(failed, Failure{"RenderFailed", invalid.message}));
+}
+
+namespace {
+
+// The GPU-node effect of a config: `pending` and `mismatched` of `nodes`, the rest in effect.
+EffectReport effect(std::size_t nodes, std::size_t pending, std::size_t mismatched, std::size_t unknown = 0) {
+  EffectReport r;
+  r.gpu_nodes = nodes;
+  r.counts = {{NodeEffect::InEffect, nodes - pending - mismatched - unknown},
+              {NodeEffect::Pending, pending},
+              {NodeEffect::Mismatched, mismatched},
+              {NodeEffect::Unknown, unknown}};
+  if (pending) r.listed[NodeEffect::Pending] = {{"gpu-1", NodeEffect::Pending, "nvidia.com/gpu.replicas is 2, config mps-four says 4"}};
+  if (mismatched) r.listed[NodeEffect::Mismatched] = {{"gpu-7", NodeEffect::Mismatched, "nvidia.com/gpu.replicas is 2, config mps-four says 4"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Conditions: Error only for what needs a person, Progressing for what is in flight", "[status]") {
+  json ready_ds = daemonset(1, 1, 2, 2, 2, 0);
+  json rolling_ds = daemonset(2, 2, 2, 1, 1, 1);
+  struct Case {
+    const char* name;
+    bool rolling = false;
+    std::optional<Failure> failure;
+    std::optional<std::chrono::seconds> failing_for;
+    std::optional<EffectReport> effect;
+    const char* ready;
+    const char* error;
+    const char* progressing;  // reasons; the status is in the reason's meaning
+    bool ready_status, error_status, progressing_status;
+  };
+  const Case cases[] = {
+      {"all ready", false, {}, {}, {}, "Reconciled", "AsExpected", "Complete", true, false, false},
+      {"a rollout", true, {}, {}, {}, "OperandNotReady", "AsExpected", "RollingOut", false, false, true},
+      {"nodes catching up", false, {}, {}, effect(4, 1, 0), "ConfigPending", "AsExpected", "ConvergingOnNodes",
+       false, false, true},
+      {"a node disagrees past the grace period", false, {}, {}, effect(4, 0, 1), "ConfigMismatched",
+       "ConfigMismatched", "Complete", false, true, false},
+      {"in effect, one node without GFD labels", false, {}, {}, effect(4, 0, 0, 1), "Reconciled", "AsExpected",
+       "Complete", true, false, false},
+      {"an invalid config edit", false, Failure{"ConfigInvalid", "bad"}, {}, {}, "ConfigInvalid", "ConfigInvalid",
+       "Complete", false, true, false},
+      {"a rollback", false, Failure{"RolloutFailed", "rolled back"}, {}, {}, "RolloutFailed", "RolloutFailed",
+       "RolloutFailed", false, true, false},
+      {"an invalid spec", false, Failure{"InvalidSpec", "spec.gfd"}, {}, {}, "InvalidSpec", "InvalidSpec",
+       "InvalidSpec", false, true, false},
+      {"an API error, retried", false, Failure{"ReconcileFailed", "conflict"}, std::chrono::seconds(5), {},
+       "ReconcileFailed", "AsExpected", "Complete", false, false, false},
+      {"an API error that persists", false, Failure{"ReconcileFailed", "forbidden"}, std::chrono::seconds(90), {},
+       "ReconcileFailed", "ReconcileFailed", "Complete", false, true, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    StatusInputs in;
+    in.now = kT0;
+    in.operands = {operand_readiness("gpu-feature-discovery", c.rolling ? &rolling_ds : &ready_ds)};
+    in.failure = c.failure;
+    if (c.failing_for) in.failing_since = kT0 - *c.failing_for;
+    in.effect = c.effect;
+    in.effect_config = "abc123";
+    const json conditions = compute_status(in)["conditions"];
+    REQUIRE(conditions.size() == 3);
+    CHECK(conditions[0]["reason"] == c.ready);
+    CHECK(conditions[0]["status"] == (c.ready_status ? "True" : "False"));
+    CHECK(conditions[1]["reason"] == c.error);
+    CHECK(conditions[1]["status"] == (c.error_status ? "True" : "False"));
+    CHECK(conditions[2]["reason"] == c.progressing);
+    CHECK(conditions[2]["status"] == (c.progressing_status ? "True" : "False"));
+  }
+}
+
+TEST_CASE("Conditions name the nodes that disagree and what they show", "[status]") {
+  StatusInputs in;
+  in.now = kT0;
+  in.effect = effect(4, 0, 1);
+  in.effect_config = "abc123";
+  const json conditions = compute_status(in)["conditions"];
+  CHECK(conditions[1]["message"] ==
+        "1 of 4 GPU nodes do not show config abc123: gpu-7: nvidia.com/gpu.replicas is 2, config mps-four says 4");
+  in.effect = effect(4, 0, 0);
+  CHECK(compute_status(in)["conditions"][0]["message"] ==
+        "All operands are ready; config abc123 is in effect on 4 of 4 GPU nodes");
 }
