@@ -34,14 +34,18 @@ void slim_node(nlohmann::json& node) {
 
 }  // namespace
 
-runtime::Informer& watch_nodes(runtime::Manager& manager) {
+runtime::InformerOptions node_cache_options() {
   runtime::InformerOptions options;
   options.transform = slim_node;
   options.transform_name = "clusterpolicy-operator/slim-node";
   // Pages of 50: a page is decoded whole (every label, image and condition of
   // each Node) before the transform slims it, so the page size bounds that peak.
   options.page_size = 50;
-  return manager.add_informer(kube::resources::nodes, std::move(options));
+  return options;
+}
+
+runtime::Informer& watch_nodes(runtime::Manager& manager) {
+  return manager.add_informer(kube::resources::nodes, node_cache_options());
 }
 
 bool capacity_changed(const nlohmann::json& before, const nlohmann::json& after) {

@@ -12,6 +12,8 @@
 namespace cpo::clusterpolicy {
 
 runtime::Informer& watch_nodes(runtime::Manager& manager);
+// Its informer options (the benchmark measures them).
+runtime::InformerOptions node_cache_options();
 
 // Whether the cached capacity of a Node changed between two versions of it.
 bool capacity_changed(const nlohmann::json& before, const nlohmann::json& after);

@@ -1,7 +1,7 @@
 // Benchmark: memory of the Node cache. Creates N Node objects with a realistic
 // status (images, conditions, capacity: kilobytes each), then measures the
-// resident memory an informer adds when it caches them whole, and when it caches
-// metadata only with the operator's label transform.
+// resident memory an informer adds: the operator's Node cache (node_cache.hpp),
+// metadata only with the label filter alone, and whole objects.
 //
 //   CPO_TEST_CLUSTER=DIR bench_node_cache [NODES]     (default 5000)
 // (scripts/bench-node-cache runs it on a fresh control plane without the
@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include "clusterpolicy/node_cache.hpp"
 #include "kube/client.hpp"
 #include "runtime/informer.hpp"
 #include "realistic_node.hpp"
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
     node = {{"metadata", {{"name", meta.value("name", "")}, {"resourceVersion", meta.value("resourceVersion", "")},
                           {"labels", std::move(kept)}}}};
   };
-  measure("metadata only + the operator's label filter", slim);
+  measure("the operator's Node cache (+ nvidia.com/* capacity)", clusterpolicy::node_cache_options());
+  measure("metadata only + the label filter (no capacity)", slim);
   measure("whole objects (what a plain informer keeps)", {});
 
   std::fprintf(stderr, "bench: deleting the nodes\n");
