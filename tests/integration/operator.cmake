@@ -2,7 +2,8 @@
 add_library(cpo_operator_support STATIC support/operator_process.cpp)
 target_link_libraries(cpo_operator_support PUBLIC cpo_test_support PRIVATE cpo_warnings)
 target_compile_definitions(cpo_operator_support PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-                           CPO_OPERATOR_BINARY="$<TARGET_FILE:clusterpolicy-operator>")
+                           CPO_OPERATOR_BINARY="$<TARGET_FILE:clusterpolicy-operator>"
+                           CPO_GPU_SIM_BINARY="$<TARGET_FILE:cpo-gpu-sim>")
 
 # An end-to-end test: runs the operator binary (linked with the domain library
 # for the names and hashes the tests compare with).
@@ -10,7 +11,7 @@ function(cpo_operator_test target source)
   cpo_integration_test(${target} ${source})
   target_link_libraries(${target} PRIVATE cpo_operator_support cpo_clusterpolicy)
   target_compile_definitions(${target} PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  add_dependencies(${target} clusterpolicy-operator)
+  add_dependencies(${target} clusterpolicy-operator cpo-gpu-sim)
 endfunction()
 
 cpo_operator_test(operator operator_test.cpp)
@@ -19,3 +20,4 @@ cpo_operator_test(config_faults config_faults_test.cpp)
 cpo_operator_test(node_labels node_labels_test.cpp)
 cpo_operator_test(config_hostile config_hostile_test.cpp)
 cpo_operator_test(config_effect config_effect_test.cpp)
+target_link_libraries(config_effect PRIVATE cpo_gpu_sim)

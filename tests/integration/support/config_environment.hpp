@@ -73,7 +73,7 @@ struct ConfigEnvironment {
   }
   void reset() {
     cluster.kubectl("delete clusterpolicies.nvidia.com --all --wait=true --timeout=60s");
-    cluster.kubectl("-n " + kNs + " delete configmap mps-config-all mps-config-renamed --ignore-not-found");
+    cluster.kubectl("-n " + kNs + " delete configmap mps-config-all mps-config-fine mps-config-renamed --ignore-not-found");
     cluster.kubectl("label node gpu-node-1 gpu-node-2 nvidia.com/device-plugin.config-");
     REQUIRE(testing::eventually([&] {
       return admin.list(kube::resources::daemonsets, kNs)["items"].empty() &&

@@ -75,6 +75,48 @@ void grant_chart_rbac(const TestCluster& cluster, const std::string& ns, const s
              "namespace");
 }
 
+pid_t spawn_logged(std::vector<std::string> args, const fs::path& log) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + args.front());
+  return pid;
+}
+
+int stop_child(pid_t pid) {
+  if (pid <= 0) return -1;
+  kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+GpuSimProcess::GpuSimProcess(const TestCluster& cluster, const std::string& ns, const std::string& delay) {
+  log_ = cluster.dir() / ("gpu-sim-" + std::to_string(free_port()) + ".log");
+  pid_ = spawn_logged({CPO_GPU_SIM_BINARY, "--kubeconfig=" + cluster.admin_kubeconfig().string(),
+                       "--namespace=" + ns, "--delay=" + delay},
+                      log_);
+}
+
+GpuSimProcess::~GpuSimProcess() { stop_child(pid_); }
+
+std::string GpuSimProcess::log_tail(std::size_t bytes) const {
+  std::string all = slurp(log_);
+  return all.size() > bytes ? all.substr(all.size() - bytes) : all;
+}
+
 OperatorProcess::OperatorProcess(const TestCluster& cluster, const fs::path& kubeconfig, const std::string& ns,
                                  const std::vector<std::string>& extra_args)
     : health_port_(free_port()), metrics_port_(free_port()) {
@@ -87,17 +129,7 @@ OperatorProcess::OperatorProcess(const TestCluster& cluster, const fs::path& kub
                                    "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port_),
                                    "--log-level=debug"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(std::string("cannot start ") + CPO_OPERATOR_BINARY);
+  pid_ = spawn_logged(args, log_);
   if (!eventually([&] { int s = 0; get(health_port_, "/healthz", &s); return s == 200 || !running(); },
                   std::chrono::seconds(20)) || !running()) {
     throw std::runtime_error("the operator did not come up; its log:\n" + log_tail());
@@ -119,20 +151,9 @@ void OperatorProcess::kill_now() {
 }
 
 int OperatorProcess::stop() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  for (int i = 0; i < 300; ++i) {
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, &status, 0);
+  const int status = stop_child(pid_);
   pid_ = -1;
-  return -1;
+  return status;
 }
 
 std::string OperatorProcess::log_tail(std::size_t bytes) const {

@@ -20,6 +20,27 @@ unsigned short free_port();
 void grant_chart_rbac(const TestCluster& cluster, const std::string& ns, const std::string& sa_ns,
                       const std::string& sa_name);
 
+// Starts a child with stdout and stderr in `log`; throws when it cannot.
+pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log);
+// SIGTERM, then SIGKILL after 30 s; the exit status, or -1 when killed or none.
+int stop_child(pid_t pid);
+
+// The harness's simulated device plugin + GPU Feature Discovery (tests/gpusim),
+// writing what each node with a Ready device-plugin pod in `ns` shows, `delay`
+// after the pod became Ready on its config.
+class GpuSimProcess {
+ public:
+  GpuSimProcess(const TestCluster& cluster, const std::string& ns, const std::string& delay = "1s");
+  ~GpuSimProcess();
+  GpuSimProcess(const GpuSimProcess&) = delete;
+  GpuSimProcess& operator=(const GpuSimProcess&) = delete;
+  std::string log_tail(std::size_t bytes = 4000) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_;
+};
+
 class OperatorProcess {
  public:
   // Starts `clusterpolicy-operator run` with the given extra flags.
