@@ -33,6 +33,7 @@ struct RunOptions {
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds rollout_deadline{600};
   std::chrono::seconds effect_grace{120};
+  std::chrono::seconds conflict_quiet{300};
   int node_label_concurrency = 16;  // node label PATCHes in flight at most
 };
 void add_run_command(CLI::App& command, RunOptions& options);

@@ -74,6 +74,11 @@ void add_run_command(CLI::App& command, RunOptions& o) {
                "a GPU node whose labels or capacity still disagree with a config this long after it rolled "
                "out is reported Mismatched; the ClusterPolicy annotation "
                "clusterpolicy-operator.dev/effect-grace-period overrides it");
+  add_duration(command, "--conflict-quiet-period", o.conflict_quiet,
+               "an operand held because another manager keeps writing fields this operator applies is "
+               "applied again once that manager has been quiet this long (doubling each time it is held "
+               "again); the ClusterPolicy annotation clusterpolicy-operator.dev/conflict-quiet-period "
+               "overrides it, and any new value of clusterpolicy-operator.dev/resume-apply resumes at once");
   command
       .add_option("--node-label-concurrency", o.node_label_concurrency,
                   "node label PATCHes in flight at most (1-256): how fast a fleet is labelled")
@@ -87,6 +92,7 @@ int run_command(const RunOptions& o) {
   try {
     if (o.rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
     if (o.effect_grace.count() < 0) throw UsageError("--effect-grace-period cannot be negative");
+    if (o.conflict_quiet.count() < 0) throw UsageError("--conflict-quiet-period cannot be negative");
     if (o.node_label_concurrency < 1 || o.node_label_concurrency > 256) {
       throw UsageError("--node-label-concurrency must be between 1 and 256, got " +
                        std::to_string(o.node_label_concurrency));
@@ -143,6 +149,7 @@ int run_command(const RunOptions& o) {
     controller_options.images = {o.device_plugin_image, o.gfd_image};
     controller_options.rollout_deadline = o.rollout_deadline;
     controller_options.effect_grace = o.effect_grace;
+    controller_options.conflict_quiet = o.conflict_quiet;
     controller_options.metrics = &metrics_registry;
     clusterpolicy::ClusterPolicyController controller(*client, manager, events, controller_options);
     clusterpolicy::NodeLabelController node_labels(*client, manager, {.workers = o.node_label_concurrency});

@@ -45,8 +45,18 @@ bool keyed_by_name(const nlohmann::json& list) {
 
 // `quantities`: inside resources.limits / resources.requests, where the API
 // server rewrites quantities into canonical form.
+// `trail`, when given, receives the steps to the difference found.
 std::string difference(const nlohmann::json& live, const nlohmann::json& desired, const std::string& path,
-                       bool quantities = false, const std::string& parent_key = {}) {
+                       bool quantities = false, const std::string& parent_key = {},
+                       std::vector<PathStep>* trail = nullptr) {
+  // Records a step while a child is compared; kept only when the difference is below it.
+  auto step = [trail](PathStep s) {
+    if (trail) trail->push_back(std::move(s));
+  };
+  auto unstep = [trail](const std::string& d) {
+    if (trail && d.empty()) trail->pop_back();
+    return d;
+  };
   if (desired.is_object()) {
     if (!live.is_object()) return path.empty() ? "(root)" : path;
     for (auto it = desired.begin(); it != desired.end(); ++it) {
@@ -55,10 +65,12 @@ std::string difference(const nlohmann::json& live, const nlohmann::json& desired
       if (found == live.end()) {
         // An empty value we declare may be omitted by the server.
         if (it->is_null() || (it->is_object() && it->empty()) || (it->is_array() && it->empty())) continue;
+        step({it.key(), nullptr, 0});
         return child;
       }
       bool child_quantities = quantities || (parent_key == "resources" && (it.key() == "limits" || it.key() == "requests"));
-      if (auto d = difference(*found, *it, child, child_quantities, it.key()); !d.empty()) return d;
+      step({it.key(), nullptr, 0});
+      if (auto d = unstep(difference(*found, *it, child, child_quantities, it.key(), trail)); !d.empty()) return d;
     }
     return {};
   }
@@ -74,14 +86,22 @@ std::string difference(const nlohmann::json& live, const nlohmann::json& desired
           return l.is_object() && l.value("name", nlohmann::json()) == item["name"];
         });
         const std::string child = path + "[name=" + name + "]";
-        if (found == live.end()) return child;
-        if (auto d = difference(*found, item, child, quantities); !d.empty()) return d;
+        if (found == live.end()) {
+          step({"", nullptr, 0});
+          return child;
+        }
+        step({"", &*found, static_cast<std::size_t>(found - live.begin())});
+        if (auto d = unstep(difference(*found, item, child, quantities, {}, trail)); !d.empty()) return d;
       }
       return {};
     }
     if (live.size() != desired.size()) return path;
     for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (auto d = difference(live[i], desired[i], path + "[" + std::to_string(i) + "]", quantities); !d.empty()) return d;
+      step({"", &live[i], i});
+      if (auto d = unstep(difference(live[i], desired[i], path + "[" + std::to_string(i) + "]", quantities, {}, trail));
+          !d.empty()) {
+        return d;
+      }
     }
     return {};
   }
@@ -96,6 +116,12 @@ bool contains(const nlohmann::json& live, const nlohmann::json& desired) {
 
 std::string first_difference(const nlohmann::json& live, const nlohmann::json& desired) {
   return difference(live, desired, "");
+}
+
+std::vector<PathStep> difference_path(const nlohmann::json& live, const nlohmann::json& desired) {
+  std::vector<PathStep> trail;
+  if (difference(live, desired, "", false, {}, &trail).empty()) trail.clear();
+  return trail;
 }
 
 }  // namespace cpo::clusterpolicy

@@ -5,7 +5,9 @@
 // (drift to repair).
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,18 @@ bool contains(const nlohmann::json& live, const nlohmann::json& desired);
 // The first path where `live` does not contain `desired` ("" when it does),
 // for logs and events: "spec.template.spec.containers[0].image".
 std::string first_difference(const nlohmann::json& live, const nlohmann::json& desired);
+
+// One step of the way to that difference: a field `key`, or a list element
+// (`item` in `live`, at `index`; null when the element is missing from `live`).
+struct PathStep {
+  std::string key;
+  const nlohmann::json* item = nullptr;
+  std::size_t index = 0;
+};
+
+// The steps from the root to the first difference (empty when `live` contains `desired`).
+// The pointers are into `live`.
+std::vector<PathStep> difference_path(const nlohmann::json& live, const nlohmann::json& desired);
 
 }  // namespace cpo::clusterpolicy
 

@@ -79,6 +79,15 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                          .Help("GPU nodes by whether the device-plugin config the consumers mount is in effect on "
                                "them (state: InEffect, Pending, Mismatched, Unknown)")
                          .Register(options_.metrics->registry());
+    conflicts_ = &prometheus::BuildCounter()
+                      .Name("clusterpolicy_operator_operand_conflicts_total")
+                      .Help("Times an operand was held (no longer re-applied) because another manager kept "
+                            "writing fields this operator applies, by kind")
+                      .Register(options_.metrics->registry());
+    held_ = &prometheus::BuildGauge()
+                 .Name("clusterpolicy_operator_operands_held")
+                 .Help("Operands held now because another manager writes them (see the Conflict condition)")
+                 .Register(options_.metrics->registry());
   }
   // One worker: every event maps to the one key, which a queue never hands to two workers.
   c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); });
@@ -86,6 +95,10 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
+  // The objects it owns keep managedFields: who else writes them (conflict.hpp).
+  auto owned = [&](std::string ns) {
+    return runtime::InformerOptions{.ns = std::move(ns), .label_selector = kManagedBySelector, .keep_managed_fields = true};
+  };
   auto watch = [&](const kube::Resource& resource, runtime::InformerOptions informer_options,
                    const runtime::EventHandler& handler) {
     auto& informer = manager.add_informer(resource, std::move(informer_options));
@@ -98,10 +111,10 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                         if (beyond_status(*before, *after)) enqueue();
                       },
                       any_change.on_delete});
-  c.daemonsets = watch(kube::resources::daemonsets, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
-  c.serviceaccounts = watch(kube::resources::serviceaccounts, {.ns = options_.ns, .label_selector = kManagedBySelector}, any_change);
-  c.clusterroles = watch(kube::resources::clusterroles, {.label_selector = kManagedBySelector}, any_change);
-  c.clusterrolebindings = watch(kube::resources::clusterrolebindings, {.label_selector = kManagedBySelector}, any_change);
+  c.daemonsets = watch(kube::resources::daemonsets, owned(options_.ns), any_change);
+  c.serviceaccounts = watch(kube::resources::serviceaccounts, owned(options_.ns), any_change);
+  c.clusterroles = watch(kube::resources::clusterroles, owned(""), any_change);
+  c.clusterrolebindings = watch(kube::resources::clusterrolebindings, owned(""), any_change);
   c.runtimeclasses = watch(kube::resources::runtimeclasses, {.metadata_only = true}, any_change);
   c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns}, any_change);
 
@@ -159,6 +172,8 @@ std::optional<ReconcileInputs> ClusterPolicyController::observe() {
   in.images = options_.images;
   in.rollout_deadline = options_.rollout_deadline;
   in.effect_grace = options_.effect_grace;
+  in.conflict_quiet = options_.conflict_quiet;
+  in.field_manager = options_.field_manager;
   in.now = std::chrono::system_clock::now();
   for (auto& policy : policies) {
     nlohmann::json status = current_status(policy);
@@ -174,6 +189,7 @@ std::optional<ReconcileInputs> ClusterPolicyController::observe() {
   in.record = state.record;
   in.reported = state.reported;
   in.effect = state.effect;
+  in.conflicts = state.conflicts;
   in.failing_since = state.failing_since;
   return in;
 }
@@ -287,6 +303,10 @@ void ClusterPolicyController::prune_snapshots(const Plan& plan, std::vector<std:
 void ClusterPolicyController::count(const Plan& plan) {
   if (plan.count_rejection && rejections_) rejections_->Add({{"configmap", plan.config_source}}).Increment();
   if (plan.count_rollback && rollbacks_) rollbacks_->Add({{"configmap", plan.config_source}}).Increment();
+  if (conflicts_) {
+    for (const auto& kind : plan.held_kinds) conflicts_->Add({{"kind", kind}}).Increment();
+  }
+  if (held_) held_->Add({}).Set(static_cast<double>(plan.status_inputs.held.size()));
   if (!effect_nodes_) return;
   for (auto state : {NodeEffect::InEffect, NodeEffect::Pending, NodeEffect::Mismatched, NodeEffect::Unknown}) {
     std::size_t nodes = 0;
@@ -336,6 +356,7 @@ runtime::ReconcileResult ClusterPolicyController::execute(const ObservedPolicy& 
   auto& state = state_[active.object["metadata"].value("uid", "")];
   if (planned.reported) state.reported = planned.reported;
   if (planned.effect) state.effect = planned.effect;
+  if (planned.conflicts) state.conflicts = planned.conflicts;
   write_status(active.object, active.status, status_after(planned, errors), errors);
   if (errors.empty()) {
     state.failing_since.reset();

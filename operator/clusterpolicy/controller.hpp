@@ -36,6 +36,10 @@ struct ControllerOptions {
   // A GPU node may disagree this long with a config rolled out everywhere before it
   // is reported Mismatched. The annotation kEffectGracePeriodAnnotation overrides it.
   std::chrono::seconds effect_grace{120};
+  // An operand held because another manager keeps writing it is applied again
+  // once that manager has been quiet this long (doubling each time it is held
+  // again). The annotation kConflictQuietPeriodAnnotation overrides it.
+  std::chrono::seconds conflict_quiet{300};
   runtime::Metrics* metrics = nullptr;  // for the clusterpolicy_operator_config_* metrics
 };
 
@@ -76,6 +80,8 @@ class ClusterPolicyController {
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
   prometheus::Family<prometheus::Counter>* rollbacks_ = nullptr;
   prometheus::Family<prometheus::Gauge>* effect_nodes_ = nullptr;
+  prometheus::Family<prometheus::Counter>* conflicts_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* held_ = nullptr;
 
   // The status last written for a ClusterPolicy, and every resourceVersion that
   // write supersedes (the ones our writes were based on or produced before it):
@@ -95,6 +101,7 @@ class ClusterPolicyController {
     std::optional<RolloutRecord> record;
     std::optional<ConfigReport> reported;  // the config as last reported (Events fire on a change)
     std::optional<EffectMemory> effect;     // the config's effect as last reported, grace clocks
+    std::optional<ConflictMemory> conflicts;  // who writes the operands, which are held
     std::optional<std::chrono::system_clock::time_point> failing_since;  // reconciles fail since
     std::optional<WrittenStatus> written;
   };

@@ -1,5 +1,7 @@
 #include "clusterpolicy/effect_plan.hpp"
 
+#include "clusterpolicy/observe.hpp"
+
 #include "apimachinery/duration.hpp"
 #include "clusterpolicy/plugin_context.hpp"
 #include "clusterpolicy/snapshot.hpp"
@@ -100,19 +102,7 @@ std::string not_verified(const ClusterPolicySpec& spec, const std::string& mig_s
 }  // namespace
 
 GracePeriod effect_grace_period(const nlohmann::json& policy, std::chrono::seconds fallback) {
-  GracePeriod out{fallback, ""};
-  const auto annotations = policy.value("metadata", nlohmann::json::object()).value("annotations", nlohmann::json::object());
-  const auto text = find_key(annotations, {kEffectGracePeriodAnnotation});
-  if (!text || text->empty()) return out;
-  try {
-    auto grace = apimachinery::parse_duration(*text);
-    if (grace.count() < 0) throw std::invalid_argument("the grace period cannot be negative");
-    out.value = grace;
-  } catch (const std::exception& e) {
-    out.problem = "annotation " + std::string(kEffectGracePeriodAnnotation) + "=\"" + *text + "\" ignored (" +
-                  e.what() + "); the effect grace period is " + std::to_string(fallback.count()) + "s";
-  }
-  return out;
+  return duration_annotation(policy, {kEffectGracePeriodAnnotation}, fallback, "effect grace period", true);
 }
 
 void plan_effect(const ReconcileInputs& in, const ClusterPolicySpec& spec, const ConfigInputs& config,

@@ -11,16 +11,14 @@
 #include <string>
 
 #include "clusterpolicy/effect.hpp"
+#include "clusterpolicy/observe.hpp"
 #include "clusterpolicy/plan.hpp"
 
 namespace cpo::clusterpolicy {
 
 // The grace period a ClusterPolicy asks for in its annotation, else `fallback`;
 // `problem` says why an annotation present was not used ("" when none).
-struct GracePeriod {
-  std::chrono::seconds value;
-  std::string problem;
-};
+using GracePeriod = DurationSetting;
 GracePeriod effect_grace_period(const nlohmann::json& policy, std::chrono::seconds fallback);
 
 // What a config decision leaves to verify: the effect of the config the consumers

@@ -8,26 +8,33 @@
 
 namespace cpo::clusterpolicy {
 
-RolloutDeadline rollout_deadline(const nlohmann::json& policy, std::chrono::seconds fallback) {
-  RolloutDeadline out{fallback, ""};
+DurationSetting duration_annotation(const nlohmann::json& policy, std::initializer_list<const char*> keys,
+                                    std::chrono::seconds fallback, const std::string& what, bool zero_allowed) {
+  DurationSetting out{fallback, ""};
   const auto metadata = policy.value("metadata", nlohmann::json::object());
   const auto annotations = metadata.value("annotations", nlohmann::json::object());
-  // The first key present is the one read: the current name wins over the legacy one.
-  for (const char* key : {kRolloutDeadlineAnnotation, legacy::kRolloutDeadlineAnnotation}) {
+  for (const char* key : keys) {
     const auto text = find_key(annotations, {key});
     if (!text) continue;
     if (text->empty()) return out;
     try {
-      auto deadline = apimachinery::parse_duration(*text);
-      if (deadline.count() <= 0) throw std::invalid_argument("the deadline must be longer than 0s");
-      out.value = deadline;
+      auto value = apimachinery::parse_duration(*text);
+      if (zero_allowed && value.count() < 0) throw std::invalid_argument("the " + what + " cannot be negative");
+      if (!zero_allowed && value.count() <= 0) throw std::invalid_argument("the " + what + " must be longer than 0s");
+      out.value = value;
     } catch (const std::exception& e) {
-      out.problem = "annotation " + std::string(key) + "=\"" + *text + "\" ignored (" + e.what() +
-                    "); the rollout deadline is " + std::to_string(fallback.count()) + "s";
+      out.problem = "annotation " + std::string(key) + "=\"" + *text + "\" ignored (" + e.what() + "); the " + what +
+                    " is " + std::to_string(fallback.count()) + "s";
     }
     return out;
   }
   return out;
+}
+
+DurationSetting rollout_deadline(const nlohmann::json& policy, std::chrono::seconds fallback) {
+  // The current name wins over the legacy one.
+  return duration_annotation(policy, {kRolloutDeadlineAnnotation, legacy::kRolloutDeadlineAnnotation}, fallback,
+                             "rollout deadline", false);
 }
 
 ConsumerState consumer_state(const std::string& name, const nlohmann::json* daemonset) {

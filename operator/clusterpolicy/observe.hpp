@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -16,13 +17,19 @@
 
 namespace cpo::clusterpolicy {
 
-// The rollout deadline a ClusterPolicy asks for in its annotation, else `fallback`.
-// `problem` says why an annotation present was not used ("" when none).
-struct RolloutDeadline {
+// A duration a ClusterPolicy asks for in an annotation (the first of `keys`
+// present), else `fallback`. `problem` says why an annotation present was not
+// used ("" when none): "annotation K=\"V\" ignored (why); the <what> is 600s".
+struct DurationSetting {
   std::chrono::seconds value;
   std::string problem;
 };
-RolloutDeadline rollout_deadline(const nlohmann::json& policy, std::chrono::seconds fallback);
+DurationSetting duration_annotation(const nlohmann::json& policy, std::initializer_list<const char*> keys,
+                                    std::chrono::seconds fallback, const std::string& what, bool zero_allowed);
+
+// The rollout deadline a ClusterPolicy asks for in its annotation, else `fallback`.
+using RolloutDeadline = DurationSetting;
+DurationSetting rollout_deadline(const nlohmann::json& policy, std::chrono::seconds fallback);
 
 // One consumer DaemonSet as the config rollout sees it; `daemonset` null: not created yet.
 ConsumerState consumer_state(const std::string& name, const nlohmann::json* daemonset);

@@ -4,6 +4,7 @@
 
 #include "apimachinery/hash.hpp"
 #include "clusterpolicy/apply_diff.hpp"
+#include "clusterpolicy/conflict_plan.hpp"
 #include "clusterpolicy/effect_plan.hpp"
 #include "clusterpolicy/node_labels.hpp"
 #include "clusterpolicy/plan_config.hpp"
@@ -69,7 +70,8 @@ bool any_gpu_node(const ReconcileInputs& in) {
 
 // Applies for what differs from the caches; deletes for what the active
 // ClusterPolicy owns but no longer renders (an operand disabled).
-void plan_objects(const ReconcileInputs& in, std::vector<nlohmann::json> objects, Plan& plan) {
+// An update waits while another manager is fought over it (conflict_plan.hpp).
+void plan_objects(const ReconcileInputs& in, std::vector<nlohmann::json> objects, ConflictGuard& guard, Plan& plan) {
   std::set<std::pair<std::string, std::string>> desired;  // (kind, key)
   for (auto& object : objects) {
     stamp_digest(object);
@@ -79,7 +81,8 @@ void plan_objects(const ReconcileInputs& in, std::vector<nlohmann::json> objects
     const nlohmann::json* live = find_owned(in, kind, key);
     if (live && contains(*live, comparable(object))) continue;
     const std::string what = kind + " " + key;
-    std::string difference = live ? first_difference(*live, comparable(object)) : "";
+    std::string difference;
+    if (live && !guard.allow_update(kind, key, *live, comparable(object), difference)) continue;
     std::string message = live ? "Updated " + what + " (" + difference + ")" : "Created " + what;
     plan.applies.push_back({std::move(object), kind, key, live != nullptr, std::move(difference), std::move(message)});
   }
@@ -147,15 +150,18 @@ void plan_operands(const ReconcileInputs& in, Plan& plan) {
   }
   if (!rendered.notes.empty()) status.extra["notes"] = rendered.notes;
   add_operands(in, rendered, status);
-  plan_objects(in, std::move(rendered.objects), plan);
-  if (!decision) return;
-  plan_config_report(in, *config, *decision, plan);
-  plan.prune = snapshots_pruned(*config, *decision);
-  plan.config_condition = config_condition(*decision, status);
-  if (decision->check_again_in) {
-    plan.check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
+  ConflictGuard guard(in, plan);
+  plan_objects(in, std::move(rendered.objects), guard, plan);
+  if (decision) {
+    plan_config_report(in, *config, *decision, plan);
+    plan.prune = snapshots_pruned(*config, *decision);
+    plan.config_condition = config_condition(*decision, status);
+    if (decision->check_again_in) {
+      plan.check_again = std::chrono::duration_cast<std::chrono::milliseconds>(*decision->check_again_in);
+    }
+    plan_effect(in, spec, *config, *decision, plan);
   }
-  plan_effect(in, spec, *config, *decision, plan);
+  guard.finish();
 }
 
 }  // namespace

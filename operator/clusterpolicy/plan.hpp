@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clusterpolicy/config_rollout.hpp"
+#include "clusterpolicy/conflict.hpp"
 #include "clusterpolicy/effect.hpp"
 #include "clusterpolicy/render.hpp"
 #include "clusterpolicy/status.hpp"
@@ -42,6 +43,13 @@ struct EffectMemory {
   bool operator==(const EffectMemory&) const = default;
 };
 
+// What is remembered of the operands' writers (conflict.hpp), by "Kind key".
+struct ConflictMemory {
+  std::map<std::string, ObjectHistory> objects;
+  std::string resume_token;  // the resume annotation's value last honoured
+  bool operator==(const ConflictMemory&) const = default;
+};
+
 // A cached object, shared with the cache.
 using Cached = std::shared_ptr<const nlohmann::json>;
 
@@ -61,6 +69,8 @@ struct ReconcileInputs {
   OperandImages images;
   std::chrono::seconds rollout_deadline{600};
   std::chrono::seconds effect_grace{120};       // a node may disagree this long before it is Mismatched
+  std::chrono::seconds conflict_quiet{300};     // another writer's silence before a held operand is applied again
+  std::string field_manager = "clusterpolicy-operator";  // ours, in managedFields
   std::chrono::system_clock::time_point now;
   std::vector<ObservedPolicy> policies;         // oldest first (oldest_first); not empty
   std::vector<Cached> nodes;                    // metadata.name and metadata.labels
@@ -71,6 +81,7 @@ struct ReconcileInputs {
   std::optional<RolloutRecord> record;
   std::optional<ConfigReport> reported;
   std::optional<EffectMemory> effect;  // unset: read from its status
+  std::optional<ConflictMemory> conflicts;  // unset: read from its status
   // Since when reconciles of it fail (unset: the last one went well).
   std::optional<std::chrono::system_clock::time_point> failing_since;
   // Set when the planned snapshot could not be created: the consumers stay on the last good one.
@@ -134,6 +145,8 @@ struct Plan {
   std::optional<RolloutRecord> record;
   std::optional<ConfigReport> reported;
   std::optional<EffectMemory> effect;
+  std::optional<ConflictMemory> conflicts;
+  std::vector<std::string> held_kinds;  // of the objects held this reconcile, for the counter
   // Nodes per effect state, for the gauge (unset: no config is verified).
   std::optional<std::map<NodeEffect, std::size_t>> effect_counts;
 };

@@ -17,13 +17,26 @@ struct Verdict {
   std::string message;
 };
 
-nlohmann::json conditions(const Verdict& ready, const Verdict& error, const Verdict& progressing, long generation,
-                          const nlohmann::json& previous, const std::string& now) {
+nlohmann::json conditions(const Verdict& ready, const Verdict& error, const Verdict& progressing,
+                          const Verdict& conflict, long generation, const nlohmann::json& previous,
+                          const std::string& now) {
   return nlohmann::json::array(
       {make_condition(condition::kReady, ready.status, ready.reason, ready.message, generation, previous, now),
        make_condition(condition::kError, error.status, error.reason, error.message, generation, previous, now),
        make_condition(condition::kProgressing, progressing.status, progressing.reason, progressing.message,
-                      generation, previous, now)});
+                      generation, previous, now),
+       make_condition(condition::kConflict, conflict.status, conflict.reason, conflict.message, generation, previous,
+                      now)});
+}
+
+Verdict conflict_verdict(const StatusInputs& in) {
+  if (in.held.empty()) return {false, reason::kNoConflict, "No other manager writes what this operator applies"};
+  std::string message;
+  for (const auto& h : in.held) {
+    message += (message.empty() ? "" : "; ") + h.object + ": manager \"" + h.held.manager + "\" keeps writing " +
+               h.held.field + "; " + h.until;
+  }
+  return {true, reason::kOperandConflict, message};
 }
 
 std::string nodes_text(const EffectReport& effect, NodeEffect state) {
@@ -44,6 +57,7 @@ std::string effect_text(const StatusInputs& in, NodeEffect state, const char* wh
 
 Verdict ready_verdict(const StatusInputs& in, const std::vector<std::string>& not_ready) {
   if (in.failure) return {false, in.failure->reason, in.failure->message};
+  if (!in.held.empty()) return {false, reason::kOperandConflict, conflict_verdict(in).message};
   if (!not_ready.empty()) {
     std::string message;
     for (std::size_t i = 0; i < not_ready.size(); ++i) message += (i ? "; " : "") + not_ready[i];
@@ -78,6 +92,7 @@ Verdict error_verdict(const StatusInputs& in) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(in.now - *in.failing_since).count();
     return {true, in.failure->reason, "failing for " + std::to_string(seconds) + "s: " + in.failure->message};
   }
+  if (!in.held.empty()) return conflict_verdict(in);
   if (in.effect && in.effect->count(NodeEffect::Mismatched) > 0) {
     return {true, reason::kConfigMismatched, effect_text(in, NodeEffect::Mismatched, "do not show")};
   }
@@ -177,8 +192,8 @@ nlohmann::json compute_status(const StatusInputs& in) {
 
   const Verdict ready = ready_verdict(in, not_ready);
   status["state"] = ready.status ? "ready" : "notReady";
-  status["conditions"] =
-      conditions(ready, error_verdict(in), progressing_verdict(in), in.generation, in.previous, now);
+  status["conditions"] = conditions(ready, error_verdict(in), progressing_verdict(in), conflict_verdict(in),
+                                    in.generation, in.previous, now);
   for (auto it = in.extra.begin(); it != in.extra.end(); ++it) status[it.key()] = *it;
   return status;
 }
@@ -201,8 +216,8 @@ nlohmann::json ignored_status(const std::string& active_name, const std::string&
           {"namespace", ns},
           {"observedGeneration", generation},
           {"conditions", conditions({false, reason::kIgnored, message}, {true, reason::kIgnored, message},
-                                    {false, reason::kIgnored, message}, generation, previous,
-                                    apimachinery::rfc3339(now))}};
+                                    {false, reason::kIgnored, message}, {false, reason::kIgnored, message},
+                                    generation, previous, apimachinery::rfc3339(now))}};
 }
 
 }  // namespace cpo::clusterpolicy

@@ -6,7 +6,8 @@
 //   Error        something needs a person (an invalid spec or config, a rollback,
 //                nodes that disagree with the config, API errors that persist) —
 //                never an ordinary rollout, so alerting on it is safe;
-//   Progressing  a rollout or the nodes' convergence is in flight, with what is left.
+//   Progressing  a rollout or the nodes' convergence is in flight, with what is left;
+//   Conflict     another manager keeps writing an operand, which is held (not re-applied).
 // ConfigValid joins them when a device-plugin config is wired (plan_config.hpp).
 // lastTransitionTime moves only when a condition's status changes, so an
 // unchanged status is byte-for-byte equal and never written again.
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clusterpolicy/conflict.hpp"
 #include "clusterpolicy/effect.hpp"
 
 
@@ -50,6 +52,13 @@ struct Failure {
   std::string message;
 };
 
+// An operand not re-applied because another manager keeps writing it (conflict.hpp).
+struct HeldOperand {
+  std::string object;  // "DaemonSet gpu-operator/nvidia-device-plugin-daemonset"
+  Held held;
+  std::string until;   // when and how it is applied again, in words
+};
+
 struct StatusInputs {
   std::string ns;
   long generation = 0;
@@ -65,6 +74,7 @@ struct StatusInputs {
   bool config_rolling = false;  // a config rollout is in flight
   // Since when reconciles fail: API errors become an Error once they persist this long.
   std::optional<std::chrono::system_clock::time_point> failing_since;
+  std::vector<HeldOperand> held;
 };
 
 // How long reconcile errors last before they are an Error, not a retry.

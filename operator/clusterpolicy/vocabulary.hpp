@@ -37,6 +37,11 @@ inline constexpr const char* kUnknownConfigKeysAnnotation = "clusterpolicy-opera
 // On a ClusterPolicy: how long a node may disagree with a config rolled out everywhere
 // before it is reported Mismatched, e.g. "5m" (the run flag's value otherwise).
 inline constexpr const char* kEffectGracePeriodAnnotation = "clusterpolicy-operator.dev/effect-grace-period";
+// On a ClusterPolicy: how long another manager must leave a held operand alone
+// before it is applied again, e.g. "10m" (the run flag's value otherwise).
+inline constexpr const char* kConflictQuietPeriodAnnotation = "clusterpolicy-operator.dev/conflict-quiet-period";
+// On a ClusterPolicy: any new value applies every held operand again at once.
+inline constexpr const char* kResumeApplyAnnotation = "clusterpolicy-operator.dev/resume-apply";
 // On config snapshots: the source ConfigMap, the hash (label, cut to 63 characters),
 // the full sha256, and the default key and MIG strategy validated with the data.
 inline constexpr const char* kSnapshotSourceLabel = "clusterpolicy-operator.dev/config-source";
@@ -89,6 +94,7 @@ inline constexpr const char* kReady = "Ready";
 inline constexpr const char* kError = "Error";
 inline constexpr const char* kProgressing = "Progressing";
 inline constexpr const char* kConfigValid = "ConfigValid";
+inline constexpr const char* kConflict = "Conflict";  // True: an operand is held (another manager writes it)
 }  // namespace condition
 
 // Reasons of Ready, Error, Progressing and ConfigValid.
@@ -110,6 +116,8 @@ inline constexpr const char* kConfigInvalid = "ConfigInvalid";
 inline constexpr const char* kConfigMissing = "ConfigMissing";
 inline constexpr const char* kRolloutFailed = "RolloutFailed";
 inline constexpr const char* kValid = "Valid";  // ConfigValid=True
+inline constexpr const char* kOperandConflict = "OperandConflict";  // Conflict=True (and Error, Ready)
+inline constexpr const char* kNoConflict = "NoConflict";            // Conflict=False
 }  // namespace reason
 
 // ---- Events ---------------------------------------------------------------------------
@@ -130,6 +138,8 @@ inline constexpr const char* kRolloutFailed = "RolloutFailed";
 inline constexpr const char* kNodeSelectsUnknownConfig = "NodeSelectsUnknownConfig";
 inline constexpr const char* kConfigMismatched = "ConfigMismatched";
 inline constexpr const char* kConfigInEffect = "ConfigInEffect";
+inline constexpr const char* kOperandConflict = "OperandConflict";
+inline constexpr const char* kOperandResumed = "OperandResumed";
 }  // namespace event_reason
 
 // ---- builders -------------------------------------------------------------------------

@@ -73,7 +73,7 @@ void Informer::dispatch(const std::function<void(const EventHandler&)>& call) {
 }
 
 ObjectPtr Informer::prepare(nlohmann::json object) const {
-  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
+  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object() && !options_.keep_managed_fields) {
     meta->erase("managedFields");
   }
   // Items of a list carry no apiVersion/kind (watch events do): make every

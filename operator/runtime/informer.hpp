@@ -36,7 +36,7 @@ struct EventHandler {
 };
 
 // Edits an object before it is cached (drop what the controller never reads).
-// metadata.managedFields is always dropped before the transform runs.
+// metadata.managedFields is dropped before the transform runs (unless kept).
 using Transform = std::function<void(nlohmann::json&)>;
 
 struct InformerOptions {
@@ -44,6 +44,7 @@ struct InformerOptions {
   std::string label_selector;
   std::string field_selector;
   bool metadata_only = false;  // cache PartialObjectMetadata only
+  bool keep_managed_fields = false;  // for who-writes-what (a few objects: it is the bulk of most)
   Transform transform;
   // Names the transform: the manager shares one informer between registrations
   // with equal options only when their transforms have the same (non-empty) name.

@@ -66,7 +66,8 @@ bool same_watch(const Informer& informer, const kube::Resource& resource, const 
                                       : !p.transform;
   return r.group == resource.group && r.version == resource.version && r.plural == resource.plural &&
          p.ns == o.ns && p.label_selector == o.label_selector && p.field_selector == o.field_selector &&
-         p.metadata_only == o.metadata_only && same_shape && p.resync == o.resync &&
+         p.metadata_only == o.metadata_only && p.keep_managed_fields == o.keep_managed_fields && same_shape &&
+         p.resync == o.resync &&
          p.min_watch_timeout == o.min_watch_timeout && p.max_watch_timeout == o.max_watch_timeout &&
          p.page_size == o.page_size;
 }

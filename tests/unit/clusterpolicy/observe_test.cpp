@@ -59,7 +59,7 @@ TEST_CASE("The rollout deadline annotation is read under both names, the new one
        {{"clusterpolicy-operator.dev/rollout-deadline", "30s"}, {"nvidia.com/rollout-deadline", "2m"}}, 30, ""},
       {"the current key, invalid: reported, the legacy one is not consulted",
        {{"clusterpolicy-operator.dev/rollout-deadline", "0s"}, {"nvidia.com/rollout-deadline", "2m"}}, 600,
-       "annotation clusterpolicy-operator.dev/rollout-deadline=\"0s\" ignored (the deadline must be longer than 0s); "
+       "annotation clusterpolicy-operator.dev/rollout-deadline=\"0s\" ignored (the rollout deadline must be longer than 0s); "
        "the rollout deadline is 600s"},
       {"the legacy key, invalid: reported under its name", {{"nvidia.com/rollout-deadline", "soon"}}, 600,
        "annotation nvidia.com/rollout-deadline=\"soon\" ignored"},

@@ -360,3 +360,82 @@ TEST_CASE("Plan: the config's effect on the nodes, its conditions and Events", "
   in.policies.front().status = in_effect.status;
   CHECK(reasons(plan(in), "cluster-policy").empty());
 }
+
+namespace {
+
+// The GFD DaemonSet as planned, as another manager left it: its image changed, and
+// managedFields saying that manager owns the image (at resourceVersion `version`).
+json rewritten_gfd(const ReconcileInputs& in, const std::string& version) {
+  const Plan first = plan(in);
+  for (const auto& a : first.applies) {
+    if (a.kind != "DaemonSet" || a.key != std::string(kNs) + "/" + kGfdName) continue;
+    json live = a.object;
+    live["metadata"]["uid"] = "ds-gfd";
+    live["metadata"]["resourceVersion"] = version;
+    live["spec"]["template"]["spec"]["containers"][0]["image"] = "theirs:1";
+    const std::string container = live["spec"]["template"]["spec"]["containers"][0]["name"];
+    live["metadata"]["managedFields"] = json::array(
+        {{{"manager", "clusterpolicy-operator"}, {"operation", "Apply"}, {"time", "2026-11-18T00:00:00Z"},
+          {"fieldsType", "FieldsV1"}, {"fieldsV1", {{"f:metadata", {{"f:name", json::object()}}}}}},
+         {{"manager", "gpu-operator"}, {"operation", "Update"}, {"time", "2026-11-18T00:00:00Z"},
+          {"fieldsType", "FieldsV1"},
+          {"fieldsV1", json::parse(R"({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\")" +
+                                   container + R"(\"}": {"f:image": {}}}}}}})")}}});
+    return live;
+  }
+  FAIL("no GFD DaemonSet planned");
+  return {};
+}
+
+bool applies_gfd(const Plan& p) {
+  return std::any_of(p.applies.begin(), p.applies.end(), [](const Apply& a) { return a.key == std::string(kNs) + "/" + kGfdName; });
+}
+
+}  // namespace
+
+TEST_CASE("Plan: an operand another manager keeps rewriting is held, told, and resumed", "[plan][conflict]") {
+  auto in = cluster();
+  in.conflict_quiet = std::chrono::minutes(5);
+  auto rewrite = [&](const std::string& version) {
+    std::erase_if(in.owned, [](const OwnedObject& o) { return o.kind == "DaemonSet"; });
+    in.owned.push_back({"DaemonSet", cached(rewritten_gfd(in, version))});
+  };
+  // Its first two rewrites are repaired.
+  for (const char* version : {"11", "12"}) {
+    rewrite(version);
+    const Plan p = plan(in);
+    CHECK(applies_gfd(p));
+    CHECK(reasons(p, "cluster-policy").empty());  // the Updated Event is the execution's
+    in.conflicts = p.conflicts;
+  }
+  // The third is not: held, named, counted, told once.
+  rewrite("13");
+  const Plan held = plan(in);
+  CHECK_FALSE(applies_gfd(held));
+  CHECK(reasons(held, "cluster-policy") == std::vector<std::string>{event_reason::kOperandConflict});
+  CHECK(held.held_kinds == std::vector<std::string>{"DaemonSet"});
+  const json& conflict = *condition_of(held.status, "Conflict");
+  CHECK(conflict["status"] == "True");
+  CHECK(conflict["message"].get<std::string>().find("manager \"gpu-operator\" keeps writing spec.template.spec.containers") !=
+        std::string::npos);
+  CHECK((*condition_of(held.status, "Error"))["reason"] == "OperandConflict");
+  CHECK(held.status["operandConflicts"]["held"][0]["manager"] == "gpu-operator");
+  REQUIRE(held.check_again);
+  in.conflicts = held.conflicts;
+  const Plan still = plan(in);
+  CHECK_FALSE(applies_gfd(still));
+  CHECK(still.held_kinds.empty());
+  CHECK(reasons(still, "cluster-policy").empty());
+
+  // A restart reads it from the status: still held.
+  in.conflicts.reset();
+  in.policies.front().status = held.status;
+  CHECK_FALSE(applies_gfd(plan(in)));
+
+  // The resume annotation applies it at once, and is honoured once.
+  in.policies.front().object["metadata"]["annotations"][kResumeApplyAnnotation] = "1";
+  const Plan resumed = plan(in);
+  CHECK(applies_gfd(resumed));
+  CHECK((*condition_of(resumed.status, "Conflict"))["status"] == "False");
+  CHECK(resumed.status["operandConflicts"]["resumeToken"] == "1");
+}

@@ -151,6 +151,7 @@ TEST_CASE("Conditions: Error only for what needs a person, Progressing for what 
     const char* error;
     const char* progressing;  // reasons; the status is in the reason's meaning
     bool ready_status, error_status, progressing_status;
+    bool held = false;  // another manager keeps writing an operand
   };
   const Case cases[] = {
       {"all ready", false, {}, {}, {}, "Reconciled", "AsExpected", "Complete", true, false, false},
@@ -171,6 +172,8 @@ TEST_CASE("Conditions: Error only for what needs a person, Progressing for what 
        "ReconcileFailed", "AsExpected", "Complete", false, false, false},
       {"an API error that persists", false, Failure{"ReconcileFailed", "forbidden"}, std::chrono::seconds(90), {},
        "ReconcileFailed", "ReconcileFailed", "Complete", false, true, false},
+      {"another manager keeps writing an operand", false, {}, {}, {}, "OperandConflict", "OperandConflict",
+       "Complete", false, true, false, true},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -181,14 +184,21 @@ TEST_CASE("Conditions: Error only for what needs a person, Progressing for what 
     if (c.failing_for) in.failing_since = kT0 - *c.failing_for;
     in.effect = c.effect;
     in.effect_config = "abc123";
+    if (c.held) {
+      in.held = {{"DaemonSet gpu-operator/gpu-feature-discovery",
+                  Held{"gpu-operator", "spec.template.spec.containers[name=gfd].image", kT0, kT0, 1}, "until later"}};
+    }
     const json conditions = compute_status(in)["conditions"];
-    REQUIRE(conditions.size() == 3);
+    REQUIRE(conditions.size() == 4);
     CHECK(conditions[0]["reason"] == c.ready);
     CHECK(conditions[0]["status"] == (c.ready_status ? "True" : "False"));
     CHECK(conditions[1]["reason"] == c.error);
     CHECK(conditions[1]["status"] == (c.error_status ? "True" : "False"));
     CHECK(conditions[2]["reason"] == c.progressing);
     CHECK(conditions[2]["status"] == (c.progressing_status ? "True" : "False"));
+    CHECK(conditions[3]["type"] == "Conflict");
+    CHECK(conditions[3]["reason"] == (c.held ? "OperandConflict" : "NoConflict"));
+    CHECK(conditions[3]["status"] == (c.held ? "True" : "False"));
   }
 }
 
