@@ -270,4 +270,32 @@ none, err = helm.template("--set", "devicePlugin.config.create=true", "--set", "
 check.true("create=true with data but no name: refused, naming the key",
            none is None and "devicePlugin.config.name" in err, err.strip())
 
+# YAML the project ships holds no key twice (PyYAML and Helm would silently keep the last).
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _strict_mapping(loader, node, deep=False):
+    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {', '.join(repeated)}", node.start_mark)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _strict_mapping)
+shipped = [os.path.join(repo, "crds", f) for f in sorted(os.listdir(os.path.join(repo, "crds")))]
+shipped += [os.path.join(repo, "examples", f) for f in sorted(os.listdir(os.path.join(repo, "examples")))]
+shipped += [os.path.join(repo, "manifests", "install.yaml"), os.path.join(chart, "values.yaml")]
+shipped += [os.path.join(chart, "files", f) for f in sorted(os.listdir(os.path.join(chart, "files")))]
+for path in shipped:
+    if not path.endswith(".yaml"):
+        continue
+    try:
+        list(yaml.load_all(open(path), Loader=_StrictLoader))
+        problem = None
+    except yaml.YAMLError as e:
+        problem = str(e)
+    check.true(f"{os.path.relpath(path, repo)} holds no key twice", problem is None, problem)
+
 check.finish()
