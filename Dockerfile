@@ -60,8 +60,8 @@ LABEL org.opencontainers.image.title="clusterpolicy-operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.base.name="scratch"
 COPY --from=build /rootfs/ /
-# Metrics (8080) and health probes (8081), as the Helm chart configures them.
-EXPOSE 8080 8081
+# Metrics (8443, HTTPS) and health probes (8081), as the Helm chart configures them.
+EXPOSE 8443 8081
 # Unprivileged and numeric, so that runAsNonRoot can verify it.
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/clusterpolicy-operator"]

@@ -24,7 +24,9 @@ struct RunOptions {
   std::string lease_namespace;  // "" = ns
   std::string lease_name = "clusterpolicy-operator-leader";
   std::string health_address = ":8081";
-  std::string metrics_address = ":8080";
+  std::string metrics_address = ":8443";
+  bool metrics_secure = true;
+  std::string metrics_cert_dir;
   std::string log_format = "text";
   std::string log_level = "info";
   // When the ClusterPolicy names none; $DEVICE_PLUGIN_IMAGE / $GFD_IMAGE beat the default.

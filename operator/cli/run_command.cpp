@@ -57,6 +57,12 @@ void add_run_command(CLI::App& command, RunOptions& o) {
   add_string(command, "--health-probe-bind-address", o.health_address, "address of /healthz and /readyz; 0 disables",
              "ADDR");
   add_string(command, "--metrics-bind-address", o.metrics_address, "address of /metrics; 0 disables", "ADDR");
+  add_bool(command, "--metrics-secure", o.metrics_secure,
+           "serve /metrics over HTTPS, only to bearer tokens allowed `get` on /metrics (checked with TokenReview "
+           "and SubjectAccessReview); =false serves plain HTTP without authentication, on a loopback address only");
+  add_string(command, "--metrics-cert-dir", o.metrics_cert_dir,
+             "directory holding tls.crt and tls.key for /metrics; default: a self-signed certificate made at start",
+             "DIR");
   add_string(command, "--log-format", o.log_format, "text or json", "FORMAT");
   add_string(command, "--log-level", o.log_level, "trace, debug, info, warn, error", "LEVEL");
   add_string(command, "--device-plugin-image", o.device_plugin_image,
@@ -99,6 +105,11 @@ int run_command(const RunOptions& o) {
     }
     health = runtime::parse_bind_address(o.health_address, "--health-probe-bind-address");
     metrics = runtime::parse_bind_address(o.metrics_address, "--metrics-bind-address");
+    if (!o.metrics_secure && !metrics.disabled && metrics.host != "127.0.0.1" && metrics.host != "::1" &&
+        metrics.host != "localhost") {
+      throw UsageError("--metrics-secure=false serves /metrics without TLS or authentication: bind it to a loopback "
+                       "address (e.g. --metrics-bind-address=127.0.0.1:8080), not \"" + o.metrics_address + "\"");
+    }
     format = runtime::parse_log_format(o.log_format);
     runtime::setup_logging(format, o.log_level);
   } catch (const std::invalid_argument& e) {
@@ -138,6 +149,8 @@ int run_command(const RunOptions& o) {
   manager_options.lease.identity = identity;
   manager_options.health_address = health;
   manager_options.metrics_address = metrics;
+  manager_options.metrics_secure = o.metrics_secure;
+  manager_options.metrics_cert_dir = o.metrics_cert_dir;
   manager_options.graceful_shutdown = o.graceful_shutdown;
 
   runtime::KubeEventSink sink(*client);

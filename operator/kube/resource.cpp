@@ -6,6 +6,8 @@ namespace cpo::kube {
 
 namespace resources {
 const Resource configmaps{"", "v1", "configmaps", "ConfigMap", true};
+const Resource tokenreviews{"authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false};
+const Resource subjectaccessreviews{"authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false};
 const Resource secrets{"", "v1", "secrets", "Secret", true};
 const Resource namespaces{"", "v1", "namespaces", "Namespace", false};
 const Resource nodes{"", "v1", "nodes", "Node", false};

@@ -21,6 +21,8 @@ struct Resource {
 // Well-known kinds used by the operator and its tests.
 namespace resources {
 extern const Resource configmaps;
+extern const Resource tokenreviews;           // authentication.k8s.io/v1, create only
+extern const Resource subjectaccessreviews;   // authorization.k8s.io/v1, create only
 extern const Resource secrets;
 extern const Resource namespaces;
 extern const Resource nodes;

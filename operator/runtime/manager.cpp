@@ -96,10 +96,33 @@ std::optional<std::string> Manager::readiness() const {
   return std::nullopt;
 }
 
-int Manager::run(std::stop_token stop) {
-  probes_.start(options_.health_address, options_.metrics_address);
+void Manager::start_probes() {
+  const bool secure = options_.metrics_secure && !options_.metrics_address.disabled;
+  if (!secure) {
+    probes_.start(options_.health_address, options_.metrics_address);
+  } else {
+    SecureMetrics metrics{options_.metrics_cert_dir.empty() ? self_signed_identity("clusterpolicy-operator")
+                                                            : load_tls_identity(options_.metrics_cert_dir),
+                          nullptr};
+    authorizer_ = std::make_unique<MetricsAuthorizer>(client_);
+    metrics.authorizer = authorizer_.get();
+    probes_.start(options_.health_address, options_.metrics_address, &metrics);
+  }
   if (!options_.health_address.disabled) spdlog::info("serving /healthz and /readyz on port {}", probes_.health_port());
-  if (!options_.metrics_address.disabled) spdlog::info("serving /metrics on port {}", probes_.metrics_port());
+  if (options_.metrics_address.disabled) return;
+  if (!secure) {
+    spdlog::info("serving /metrics over plain HTTP on port {} (no authentication)", probes_.metrics_port());
+    return;
+  }
+  spdlog::info("serving /metrics over HTTPS on port {} with {}; a bearer token allowed to get /metrics is required "
+               "(TokenReview, SubjectAccessReview)",
+               probes_.metrics_port(),
+               options_.metrics_cert_dir.empty() ? std::string("a self-signed certificate")
+                                                 : "the certificate of " + options_.metrics_cert_dir);
+}
+
+int Manager::run(std::stop_token stop) {
+  start_probes();
 
   for (auto& informer : informers_) informer.start();
 

@@ -24,6 +24,7 @@
 #include "runtime/informer.hpp"
 #include "runtime/leader_election.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/metrics_auth.hpp"
 #include "runtime/probe_server.hpp"
 
 namespace cpo::runtime {
@@ -33,6 +34,10 @@ struct ManagerOptions {
   LeaderElectionConfig lease;  // namespace, name, identity, durations
   BindAddress health_address;
   BindAddress metrics_address;
+  // /metrics over HTTPS to authorized bearer tokens only (probe_server.hpp), with
+  // the certificate of metrics_cert_dir (tls.crt, tls.key) or a self-signed one.
+  bool metrics_secure = false;
+  std::string metrics_cert_dir;
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds cache_sync_timeout{120};
 };
@@ -59,6 +64,7 @@ class Manager {
 
  private:
   std::optional<std::string> readiness() const;
+  void start_probes();
   LeaderCallbacks leader_callbacks();
 
   // ORDER REQUIREMENT: members are destroyed in reverse order, and whatever runs
@@ -71,6 +77,7 @@ class Manager {
   Metrics& metrics_;
   std::list<Controller> controllers_;
   std::list<Informer> informers_;
+  std::unique_ptr<MetricsAuthorizer> authorizer_;  // used by probes_' threads
   ProbeServer probes_;
   std::unique_ptr<kube::Client> lease_client_;
   std::unique_ptr<LeaderElector> elector_;

@@ -2,6 +2,10 @@
 
 #include "kube/asio.hpp"
 
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/ssl.hpp>
+
 #include <charconv>
 #include <mutex>
 #include <thread>
@@ -9,11 +13,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/metrics_auth.hpp"
+
 namespace cpo::runtime {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 BindAddress parse_bind_address(const std::string& text, const std::string& flag_name) {
@@ -81,11 +88,42 @@ struct ProbeServer::Impl {
   unsigned short metrics_port = 0;
   std::thread thread;
 
+  // The secure metrics listener's TLS context and who checks its requests.
+  std::unique_ptr<ssl::context> tls;
+  MetricsAuthorizer* authorizer = nullptr;
+  // Token and access reviews block on the API server: never on the serving thread.
+  asio::thread_pool auth_pool{1};
+
   // Which paths a listener answers.
   struct Routes {
     bool probes = false;
     bool metrics = false;
+    bool secure = false;  // TLS, and /metrics only to who may read it
   };
+
+  static http::response<http::string_body> plain(const http::request<http::string_body>& request, unsigned status,
+                                                 std::string body) {
+    http::response<http::string_body> response;
+    response.version(request.version());
+    response.keep_alive(request.keep_alive());
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    response.result(status);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+  }
+
+  // /metrics after its request was checked.
+  http::response<http::string_body> answer_checked(const http::request<http::string_body>& request,
+                                                   const AuthVerdict& verdict) {
+    if (verdict.status != 200) {
+      spdlog::debug("/metrics refused ({}): {}", verdict.status, verdict.message);
+      auto response = plain(request, static_cast<unsigned>(verdict.status), verdict.message + "\n");
+      if (verdict.status == 401) response.set(http::field::www_authenticate, "Bearer");
+      return response;
+    }
+    return answer(request, {false, true, false});
+  }
 
   http::response<http::string_body> answer(const http::request<http::string_body>& request, Routes routes) {
     std::string target(request.target());
@@ -120,44 +158,74 @@ struct ProbeServer::Impl {
     return response;
   }
 
-  struct Session : std::enable_shared_from_this<Session> {
-    Session(Impl& impl, tcp::socket socket, Routes routes)
-        : impl(impl), stream(std::move(socket)), routes(routes) {}
+  template <typename Stream>
+  struct Session : std::enable_shared_from_this<Session<Stream>> {
+    static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+    template <typename... Args>
+    Session(Impl& impl, Routes routes, Args&&... args) : impl(impl), stream(std::forward<Args>(args)...), routes(routes) {}
     Impl& impl;
-    beast::tcp_stream stream;
+    Stream stream;
     Routes routes;
     beast::flat_buffer buffer;
     http::request<http::string_body> request;
     std::shared_ptr<http::response<http::string_body>> response;
 
+    void start() {
+      if constexpr (kTls) {
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+        stream.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec) return self->close();
+          self->read();
+        });
+      } else {
+        read();
+      }
+    }
     void read() {
       request = {};
-      stream.expires_after(std::chrono::seconds(30));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
       http::async_read(stream, buffer, request,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
     void on_read(beast::error_code ec) {
-      if (ec) {
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      if (ec) return close();
+      const std::string target(request.target());
+      const std::string path = target.substr(0, target.find('?'));
+      if (routes.secure && path == "/metrics" &&
+          (request.method() == http::verb::get || request.method() == http::verb::head)) {
+        const std::string authorization(request[http::field::authorization]);
+        asio::post(impl.auth_pool, [self = this->shared_from_this(), authorization, path] {
+          AuthVerdict verdict = self->impl.authorizer->check(authorization, path);
+          asio::post(self->stream.get_executor(), [self, verdict] { self->respond(self->impl.answer_checked(self->request, verdict)); });
+        });
         return;
       }
-      response = std::make_shared<http::response<http::string_body>>(impl.answer(request, routes));
-      http::async_write(stream, *response, [self = shared_from_this()](beast::error_code e, std::size_t) {
+      respond(impl.answer(request, routes));
+    }
+    void respond(http::response<http::string_body> answer) {
+      response = std::make_shared<http::response<http::string_body>>(std::move(answer));
+      http::async_write(stream, *response, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
         if (!e && self->response->keep_alive()) {
           self->read();
         } else {
-          beast::error_code ignored;
-          self->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+          self->close();
         }
       });
+    }
+    void close() {
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
   };
 
   void accept(tcp::acceptor& acceptor, Routes routes) {
     acceptor.async_accept([this, &acceptor, routes](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(*this, std::move(socket), routes)->read();
+      if (!ec && routes.secure) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, routes, std::move(socket), *tls)->start();
+      } else if (!ec) {
+        std::make_shared<Session<beast::tcp_stream>>(*this, routes, std::move(socket))->start();
+      }
       accept(acceptor, routes);
     });
   }
@@ -197,14 +265,32 @@ void ProbeServer::add_ready_check(const std::string& name, Check check) {
   impl_->ready_checks.emplace_back(name, std::move(check));
 }
 
-void ProbeServer::start(const BindAddress& health, const BindAddress& metrics) {
+void ProbeServer::start(const BindAddress& health, const BindAddress& metrics, const SecureMetrics* secure) {
   bool same = !health.disabled && !metrics.disabled && health.host == metrics.host && health.port == metrics.port &&
               health.port != 0;
+  if (same && secure) {
+    throw std::runtime_error("the health probes (plain HTTP) and the secure metrics (HTTPS) need two addresses");
+  }
+  if (secure) {
+    if (!secure->authorizer) throw std::invalid_argument("secure metrics need an authorizer");
+    impl_->authorizer = secure->authorizer;
+    impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    try {
+      impl_->tls->use_certificate_chain(asio::buffer(secure->identity.certificate_pem));
+      impl_->tls->use_private_key(asio::buffer(secure->identity.private_key_pem), ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("the metrics certificate or key cannot be used: ") + e.what());
+    }
+  }
   if (same) {
-    impl_->health_port = impl_->metrics_port = impl_->listen(health, {true, true}, "health probes and metrics");
+    impl_->health_port = impl_->metrics_port = impl_->listen(health, {true, true, false}, "health probes and metrics");
   } else {
-    if (!health.disabled) impl_->health_port = impl_->listen(health, {true, false}, "health probes");
-    if (!metrics.disabled) impl_->metrics_port = impl_->listen(metrics, {false, true}, "metrics");
+    if (!health.disabled) impl_->health_port = impl_->listen(health, {true, false, false}, "health probes");
+    if (!metrics.disabled) {
+      impl_->metrics_port = impl_->listen(metrics, {false, true, secure != nullptr}, secure ? "metrics (HTTPS)" : "metrics");
+    }
   }
   impl_->thread = std::thread([impl = impl_.get()] {
     try {
@@ -219,6 +305,7 @@ void ProbeServer::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
   impl_->ioc.stop();
   impl_->thread.join();
+  impl_->auth_pool.join();
   impl_->acceptors.clear();
 }
 

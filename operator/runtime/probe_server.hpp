@@ -1,7 +1,8 @@
 // The operator's HTTP endpoints: /healthz and /readyz on the health-probe
-// address, /metrics (Prometheus text format) on the metrics address. One
-// Boost.Beast server on one thread serves both; when the two addresses are equal
-// a single listener serves all three paths.
+// address, /metrics (Prometheus text format) on the metrics address — HTTPS with
+// authentication and authorization (metrics_auth.hpp), or plain HTTP for
+// development. One Boost.Beast server on one thread serves both; when the two
+// addresses are equal (plain metrics only) a single listener serves all three paths.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "runtime/metrics.hpp"
+#include "runtime/tls_identity.hpp"
 
 namespace cpo::runtime {
 
@@ -25,6 +27,14 @@ struct BindAddress {
 };
 BindAddress parse_bind_address(const std::string& text, const std::string& flag_name);
 
+class MetricsAuthorizer;
+
+// /metrics over HTTPS, answered only to a bearer token allowed to read it.
+struct SecureMetrics {
+  TlsIdentity identity;
+  MetricsAuthorizer* authorizer = nullptr;  // not owned; outlives the server
+};
+
 class ProbeServer {
  public:
   explicit ProbeServer(Metrics& metrics);
@@ -36,8 +46,10 @@ class ProbeServer {
   void add_ready_check(const std::string& name, Check check);
 
   // Binds and starts serving on a thread of its own. Throws std::runtime_error
-  // naming the address when it cannot bind.
-  void start(const BindAddress& health, const BindAddress& metrics);
+  // naming the address when it cannot bind. With `secure`, /metrics is served
+  // over TLS to authorized requests only (401 without a valid token, 403 without
+  // access), on an address of its own.
+  void start(const BindAddress& health, const BindAddress& metrics, const SecureMetrics* secure = nullptr);
   void stop();
 
   // The bound ports (useful with port 0); 0 when disabled.

@@ -81,13 +81,17 @@ for kind in ("ClusterRoleBinding", "RoleBinding"):
     check.equal(f"{kind} subject", binding["subjects"],
                 [{"kind": "ServiceAccount", "name": "clusterpolicy-operator", "namespace": "gpu-operator"}])
     role_kind = kind.replace("Binding", "")
+    roles = [o for o in kinds[role_kind] if not o["metadata"]["name"].endswith("-metrics-reader")]
     check.equal(f"{kind} names the chart's {role_kind}", binding["roleRef"]["name"],
-                only(objects, role_kind)["metadata"]["name"])
+                roles[0]["metadata"]["name"] if len(roles) == 1 else roles)
+readers = [o for o in kinds["ClusterRole"] if o["metadata"]["name"].endswith("-metrics-reader")]
+check.equal("a ClusterRole for scrapers of the HTTPS /metrics", [r["rules"] for r in readers],
+            [[{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]])
 main = container(deployment)
 check.equal("our image, tagged with the appVersion", main["image"], f"clusterpolicy-operator:{app_version}")
 check.equal("one replica", deployment["spec"]["replicas"], 1)
 check.equal("one replica: no leader election", main["args"],
-            ["run", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080", "--log-format=text",
+            ["run", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8443", "--log-format=text",
              "--rollout-deadline=10m"])
 check.equal("one replica: Recreate, never two operators at once", deployment["spec"].get("strategy"),
             {"type": "Recreate"})
@@ -98,7 +102,7 @@ check.equal("container security context", main["securityContext"],
             {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
              "capabilities": {"drop": ["ALL"]}})
 ports = {p["name"]: p["containerPort"] for p in main["ports"]}
-check.equal("ports", ports, {"metrics": 8080, "health": 8081})
+check.equal("ports", ports, {"metrics": 8443, "health": 8081})
 check.equal("liveness probe", main["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "health"})
 check.equal("readiness probe", main["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "health"})
 check.equal("resources", main["resources"],

@@ -247,6 +247,8 @@ json expected_cluster_rules() {
       rule({"rbac.authorization.k8s.io"}, {"clusterroles", "clusterrolebindings"}, {"update", "patch", "delete"},
            {"nvidia-device-plugin-config-manager"}),
       rule({""}, {"events"}, {"create", "patch"}),
+      rule({"authentication.k8s.io"}, {"tokenreviews"}, {"create"}),
+      rule({"authorization.k8s.io"}, {"subjectaccessreviews"}, {"create"}),
   });
 }
 
@@ -656,10 +658,14 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
   CHECK_THAT(text, Catch::Contains(rules_block(chart_rules_text("clusterrole-rules.yaml"))));
   CHECK_THAT(text, Catch::Contains(rules_block(chart_rules_text("role-rules.yaml"))));
 
-  std::map<std::string, YAML::Node> objects;  // kind -> object (one of each here)
+  std::map<std::string, YAML::Node> objects;  // kind -> object (one of each here, and the scrapers' ClusterRole)
   for (const auto& doc : YAML::LoadAll(text)) {
     if (!doc.IsMap()) continue;
     std::string kind = doc["kind"].as<std::string>();
+    const std::string name = doc["metadata"]["name"].as<std::string>();
+    if (kind == "ClusterRole" && name.size() > 15 && name.substr(name.size() - 15) == "-metrics-reader") {
+      kind = "metrics-reader ClusterRole";
+    }
     INFO(kind);
     CHECK(objects.count(kind) == 0);
     objects[kind] = doc;
@@ -670,6 +676,10 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
     CHECK(objects.count(kind) == 1);
   }
   CHECK(yaml_to_json(objects["ClusterRole"]["rules"]) == chart_rules("clusterrole-rules.yaml"));
+  // What a scraper of the HTTPS /metrics is bound to.
+  REQUIRE(objects.count("metrics-reader ClusterRole") == 1);
+  CHECK(yaml_to_json(objects["metrics-reader ClusterRole"]["rules"]) ==
+        json::parse(R"([{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}])"));
   CHECK(yaml_to_json(objects["Role"]["rules"]) == chart_rules("role-rules.yaml"));
 
   // The bindings give those rules to the ServiceAccount the Deployment runs as.
@@ -697,7 +707,7 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
   REQUIRE(pod["containers"].size() == 1);
   YAML::Node container = pod["containers"][0];
   CHECK(yaml_to_json(container["args"]) ==
-        json::array({"run", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
+        json::array({"run", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8443",
                      "--log-format=text", "--rollout-deadline=10m"}));
   std::set<std::string> env;
   for (const auto& e : container["env"]) env.insert(e["name"].as<std::string>());
@@ -708,8 +718,8 @@ TEST_CASE("manifests/install.yaml applies and carries the chart's exact RBAC", "
   CHECK_FALSE(container["securityContext"]["allowPrivilegeEscalation"].as<bool>());
   CHECK(yaml_to_json(container["securityContext"]["capabilities"]["drop"]) == json::array({"ALL"}));
   YAML::Node port = objects["Service"]["spec"]["ports"][0];
-  CHECK(port["name"].as<std::string>() == "metrics");
-  CHECK(port["port"].as<int>() == 8080);
+  CHECK(port["name"].as<std::string>() == "https-metrics");
+  CHECK(port["port"].as<int>() == 8443);
 }
 
 TEST_CASE("The chart's RBAC lets the operator identity do its work and no more", "[deploy][rbac][integration]") {
@@ -768,6 +778,8 @@ TEST_CASE("The chart's RBAC lets the operator identity do its work and no more",
       "create daemonsets.apps" + ns,
       "create configmaps" + ns,
       "update leases.coordination.k8s.io" + ns,
+      "create tokenreviews.authentication.k8s.io",           // secure /metrics: who a token names
+      "create subjectaccessreviews.authorization.k8s.io",  // and whether it may get /metrics
   };
   // RBAC reaches the authorizer through its informers: give it a moment.
   REQUIRE(cpo::testing::eventually([&] { return can(allowed.front()) && can(allowed.back()); }));

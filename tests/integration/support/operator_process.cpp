@@ -1,5 +1,6 @@
 #include "support/operator_process.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
@@ -128,6 +129,11 @@ OperatorProcess::OperatorProcess(const TestCluster& cluster, const fs::path& kub
                                    "--health-probe-bind-address=127.0.0.1:" + std::to_string(health_port_),
                                    "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port_),
                                    "--log-level=debug"};
+  // Plain /metrics on loopback (the development mode), unless a test asks for HTTPS.
+  const bool secure_asked = std::any_of(extra_args.begin(), extra_args.end(), [](const std::string& a) {
+    return a.rfind("--metrics-secure", 0) == 0 || a.rfind("--metrics-cert-dir", 0) == 0;
+  });
+  if (!secure_asked) args.push_back("--metrics-secure=false");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn_logged(args, log_);
   if (!eventually([&] { int s = 0; get(health_port_, "/healthz", &s); return s == 200 || !running(); },
