@@ -95,7 +95,9 @@ void effect_events(const nlohmann::json& policy, const EffectInputs& inputs, con
 std::string not_verified(const ClusterPolicySpec& spec, const std::string& mig_strategy) {
   if (!spec.device_plugin.enabled) return "the device plugin is disabled";
   if (!spec.gfd.enabled) return "GPU Feature Discovery is disabled: no node publishes the labels checked";
-  if (mig_strategy != "none") return "not verified with MIG strategy " + mig_strategy;
+  // single: the GPUs (or their one MIG profile) are nvidia.com/gpu, labelled as
+  // without MIG but for the product's -MIG-<profile> part; mixed: per-profile resources.
+  if (mig_strategy == "mixed") return "not verified with MIG strategy mixed (a resource per MIG profile)";
   return "";
 }
 

@@ -354,6 +354,11 @@ TEST_CASE("Plan: the config's effect on the nodes, its conditions and Events", "
   CHECK(reasons(in_effect, "cluster-policy") == std::vector<std::string>{event_reason::kConfigInEffect});
   remember(in, in_effect);
   CHECK(reasons(plan(in), "cluster-policy").empty());
+  // MIG strategy single (NVIDIA's chart default) is verified the same (MPS refuses mixed).
+  auto single = in;
+  single.policies.front().object["spec"]["mig"]["strategy"] = "single";
+  CHECK_FALSE(plan(single).status["effect"].contains("notVerified"));
+  CHECK(plan(single).status["effect"].value("gpuNodes", 0) == 2);
   // Not remembered (a restart): the status says it.
   in.effect.reset();
   in.reported.reset();
