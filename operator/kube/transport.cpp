@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
@@ -93,6 +94,14 @@ class Connection {
 
   beast::tcp_stream& lowest() {
     return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
+  }
+
+  // An idle HTTP/1.1 connection receives nothing: when its socket is readable, the
+  // server closed it (FIN or RST, e.g. it restarted) or broke the protocol. Either
+  // way it must not carry the next request.
+  bool closed_by_peer() {
+    pollfd fd{lowest().socket().native_handle(), POLLIN, 0};
+    return ::poll(&fd, 1, 0) != 0;
   }
 
   // An IP literal (the in-cluster service address, a loopback test server) needs
@@ -399,10 +408,10 @@ class BeastTransport final : public Transport {
   std::pair<std::unique_ptr<Connection>, bool> acquire(Clock::time_point deadline) {
     {
       std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
+      while (!idle_.empty()) {
         auto connection = std::move(idle_.back());
         idle_.pop_back();
-        return {std::move(connection), true};
+        if (!connection->closed_by_peer()) return {std::move(connection), true};
       }
     }
     return {fresh(deadline), false};

@@ -390,3 +390,25 @@ TEST_CASE("Many requests in flight share a bounded pool of connections", "[kube]
   CHECK(stats.connections_opened <= std::size_t(kThreads + 1));  // keep-alive reuse, not one per request
   CHECK(stats.idle_connections >= 1);
 }
+
+TEST_CASE("Pooled connections the API server closed are not reused: a PATCH after its restart goes through",
+          "[kube][integration][fault]") {
+  const TestCluster& cluster = TestCluster::get();
+  Client client(cluster.admin_config());
+  testing::ScopedNamespace ns(client, "restart");
+  client.create(resources::configmaps, configmap(ns.name(), "kept", {{"v", "1"}}));
+  // Several idle connections in the pool, all to the server about to die.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] { client.get(resources::configmaps, {ns.name(), "kept", ""}); });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(client.transport_stats().idle_connections >= 1);
+  auto restarted = cluster.harness("restart-apiserver", "--kill");
+  INFO(restarted.output);
+  REQUIRE(restarted.exit_code == 0);
+  // A PATCH is not retried on a connection that broke after it was sent (it may have
+  // been applied): it must go out on a live connection in the first place.
+  auto patched = client.patch(resources::configmaps, {ns.name(), "kept", ""}, PatchType::Merge, {{"data", {{"v", "2"}}}});
+  CHECK(patched["data"]["v"] == "2");
+}
