@@ -16,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -39,6 +40,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 256 * 1024;
+// A whole answer (one object, one page of a list) is read into memory: bounded, far
+// above the largest page the operator asks for. A watch streams for as long as it
+// lasts: no limit. (An unset Beast limit, boost::none, is not "none" in Boost 1.74:
+// it refuses any Content-Length body whose head arrives in a read of its own, as
+// proxies send it.)
+constexpr std::uint64_t kResponseBodyLimit = std::uint64_t{1} << 30;
+constexpr std::uint64_t kStreamBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 // TCP keepalive: the first probe after 30 s of silence, then every 10 s; three
 // unanswered probes break the connection (about 60 s in all).
@@ -164,7 +172,7 @@ class Connection {
   // Reads a whole response. `received` tells whether any byte of it arrived.
   HttpResponse read_response(Clock::time_point deadline, bool& keep_alive, bool& received) {
     http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(kResponseBodyLimit);
     parser.header_limit(kHeaderLimit);
     beast::error_code ec = asio::error::would_block;
     lowest().expires_at(deadline);
@@ -254,7 +262,7 @@ class BeastBodyStream final : public BodyStream {
  public:
   BeastBodyStream(std::unique_ptr<Connection> connection, Clock::time_point deadline)
       : connection_(std::move(connection)) {
-    parser_.body_limit(boost::none);
+    parser_.body_limit(kStreamBodyLimit);
     parser_.header_limit(kHeaderLimit);
     beast::error_code ec = asio::error::would_block;
     connection_->lowest().expires_at(deadline);

@@ -74,6 +74,8 @@ class ScriptedHttpServer {
     return methods_;
   }
 
+  static constexpr std::string_view kPause = "<pause>";
+
   static std::string ok(const std::string& body = "{}") {
     return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n\r\n" + body;
@@ -98,13 +100,27 @@ class ScriptedHttpServer {
         }
         auto reply = script_(*method, index);
         if (!reply) break;
-        if (::send(fd, reply->data(), reply->size(), MSG_NOSIGNAL) < 0) break;
+        if (!send_reply(fd, *reply)) break;
       }
       {
         std::lock_guard lock(mutex_);
         connection_fd_ = -1;
       }
       ::close(fd);
+    }
+  }
+
+  // Sends the answer; at each kPause in it, waits 100 ms first (the client reads what
+  // came so far on its own, as from a proxy that flushes the head before the body).
+  static bool send_reply(int fd, const std::string& reply) {
+    std::size_t from = 0;
+    while (true) {
+      const std::size_t pause = reply.find(kPause, from);
+      const std::string part = reply.substr(from, pause == std::string::npos ? std::string::npos : pause - from);
+      if (!part.empty() && ::send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) return false;
+      if (pause == std::string::npos) return true;
+      std::this_thread::sleep_for(100ms);
+      from = pause + kPause.size();
     }
   }
 
@@ -289,4 +305,25 @@ TEST_CASE("a silent watch is given up within 90 s, whatever its timeoutSeconds",
   CHECK(fake->idle_timeouts[2] == 65s);  // the server ends it after 5 s anyway
   // Watches are counted as GETs in rest_client_requests_total, as client-go does.
   CHECK(methods == std::vector<std::string>{"GET", "GET", "GET"});
+}
+
+TEST_CASE("an answer whose head arrives before its body is read whole", "[transport]") {
+  // Proxies in front of the API server flush the head first; the body, with its
+  // Content-Length, follows in a later read.
+  const std::string body = R"({"kind":"ConfigMapList","items":[]})";
+  const std::string head = "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  auto answering = [&](const std::string& status) {
+    return [&, status](const std::string&, int) -> std::optional<std::string> {
+      return "HTTP/1.1 " + status + "\r\n" + head + std::string(ScriptedHttpServer::kPause) + body;
+    };
+  };
+  ScriptedHttpServer server(answering("200 OK"));
+  auto whole = transport_to(server)->send(request("GET"));
+  CHECK(whole.status == 200);
+  CHECK(whole.body == body);
+  // A watch refused the same way: its short answer is read whole too.
+  ScriptedHttpServer refusing(answering("429 Too Many Requests"));
+  auto stream = transport_to(refusing)->open(request("GET"));
+  CHECK(stream->head().status == 429);
+  CHECK(stream->head().body == body);
 }
