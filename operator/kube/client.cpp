@@ -1,6 +1,7 @@
 #include "kube/client.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,23 @@ constexpr std::string_view kMetadataAccept =
     "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 constexpr std::string_view kMetadataListAccept =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+// A 429 or 5xx with Retry-After means the server did not act on the request: wait as
+// told and send it again, up to kRetryAfterAttempts times (client-go's default), when
+// the wait is at most kLongestRetryAfter. Otherwise the error goes to the caller, with
+// retry_after() set for it to requeue later. Returns whether to send again.
+constexpr int kRetryAfterAttempts = 10;
+constexpr std::chrono::seconds kLongestRetryAfter{60};
+
+bool wait_as_asked(const std::string& method, const std::string& target, int status, std::string_view header,
+                   int retries_done) {
+  const auto wait = server_asked_wait(status, header);
+  if (!wait || retries_done >= kRetryAfterAttempts || *wait > kLongestRetryAfter) return false;
+  spdlog::debug("{} {}: HTTP {}, the server asks to retry after {}s (retry {} of {})", method, target, status,
+                wait->count(), retries_done + 1, kRetryAfterAttempts);
+  std::this_thread::sleep_for(*wait);
+  return true;
+}
 
 ObjectRef ref_of(const Resource& resource, const nlohmann::json& object) {
   const auto& meta = object.at("metadata");
@@ -92,21 +110,24 @@ nlohmann::json Client::call(const std::string& method, const std::string& target
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", std::string(content_type));
   add_auth(request);
 
-  const auto started = std::chrono::steady_clock::now();
   HttpResponse response;
-  try {
-    response = transport_->send(request);
-  } catch (const TransportError& e) {
-    if (options_.observer) options_.observer(method, "<error>", std::chrono::steady_clock::now() - started);
-    trace_request(method, target, e.what(), started);
-    throw;
-  }
-  if (options_.observer) {
-    options_.observer(method, std::to_string(response.status), std::chrono::steady_clock::now() - started);
-  }
-  trace_request(method, target, "HTTP " + std::to_string(response.status), started);
-  if (response.status < 200 || response.status > 299) {
-    throw error_from_response(response.status, response.body, response.header("retry-after"));
+  for (int retries = 0;; ++retries) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      response = transport_->send(request);
+    } catch (const TransportError& e) {
+      if (options_.observer) options_.observer(method, "<error>", std::chrono::steady_clock::now() - started);
+      trace_request(method, target, e.what(), started);
+      throw;
+    }
+    if (options_.observer) {
+      options_.observer(method, std::to_string(response.status), std::chrono::steady_clock::now() - started);
+    }
+    trace_request(method, target, "HTTP " + std::to_string(response.status), started);
+    if (response.status >= 200 && response.status <= 299) break;
+    if (!wait_as_asked(method, target, response.status, response.header("retry-after"), retries)) {
+      throw error_from_response(response.status, response.body, response.header("retry-after"));
+    }
   }
   if (response.body.empty()) return nlohmann::json::object();
   auto parsed = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
@@ -232,23 +253,26 @@ std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::
   request.timeout = options_.request_timeout;
   request.headers.emplace_back("Accept", std::string(metadata_only ? kMetadataAccept : kJson));
   add_auth(request);
-  const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<BodyStream> body;
-  try {
-    body = transport_->open(request);
-  } catch (const TransportError& e) {
-    // A watch is a GET, and client-go counts it as one.
-    if (options_.observer) options_.observer("GET", "<error>", std::chrono::steady_clock::now() - started);
-    trace_request("GET", request.target, e.what(), started);
-    throw;
-  }
-  const auto& head = body->head();
-  if (options_.observer) {
-    options_.observer("GET", std::to_string(head.status), std::chrono::steady_clock::now() - started);
-  }
-  trace_request("GET", request.target, "HTTP " + std::to_string(head.status) + " (watch opened)", started);
-  if (head.status < 200 || head.status > 299) {
-    throw error_from_response(head.status, head.body, head.header("retry-after"));
+  for (int retries = 0;; ++retries) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      body = transport_->open(request);
+    } catch (const TransportError& e) {
+      // A watch is a GET, and client-go counts it as one.
+      if (options_.observer) options_.observer("GET", "<error>", std::chrono::steady_clock::now() - started);
+      trace_request("GET", request.target, e.what(), started);
+      throw;
+    }
+    const auto& head = body->head();
+    if (options_.observer) {
+      options_.observer("GET", std::to_string(head.status), std::chrono::steady_clock::now() - started);
+    }
+    trace_request("GET", request.target, "HTTP " + std::to_string(head.status) + " (watch opened)", started);
+    if (head.status >= 200 && head.status <= 299) break;
+    if (!wait_as_asked("GET", request.target, head.status, head.header("retry-after"), retries)) {
+      throw error_from_response(head.status, head.body, head.header("retry-after"));
+    }
   }
   // The server ends a watch after timeoutSeconds; silence well past that, or past
   // the bookmark interval, means a dead connection (a watch resumed from its last

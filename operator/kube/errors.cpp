@@ -109,6 +109,11 @@ ApiError error_from_status(const nlohmann::json& status) {
                   std::move(causes), retry_after);
 }
 
+std::optional<std::chrono::seconds> server_asked_wait(int http_code, std::string_view retry_after_header) {
+  if (http_code != 429 && http_code < 500) return std::nullopt;
+  return parse_seconds(retry_after_header);
+}
+
 ApiError error_from_response(int http_code, std::string_view body,
                              std::string_view retry_after_header) {
   auto status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);

@@ -92,6 +92,11 @@ ApiError error_from_response(int http_code, std::string_view body,
 // Builds the error from a Status object (a watch ERROR event carries one).
 ApiError error_from_status(const nlohmann::json& status);
 
+// How long the server asked to wait before the same request is sent again: set for
+// 429 and 5xx answers whose Retry-After header is whole seconds (as client-go reads
+// it; such an answer means the server did not act on the request).
+std::optional<std::chrono::seconds> server_asked_wait(int http_code, std::string_view retry_after_header);
+
 // The kind implied by an HTTP code and a Status reason.
 ErrorKind classify(int http_code, std::string_view reason);
 
