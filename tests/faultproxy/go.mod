@@ -1,0 +1,3 @@
+module clusterpolicy-operator.test/faultproxy
+
+go 1.26
