@@ -1,9 +1,10 @@
 # End-to-end tests of the operator binary.
-add_library(cpo_operator_support STATIC support/operator_process.cpp)
+add_library(cpo_operator_support STATIC support/operator_process.cpp support/fault_proxy.cpp)
 target_link_libraries(cpo_operator_support PUBLIC cpo_test_support PRIVATE cpo_warnings)
 target_compile_definitions(cpo_operator_support PRIVATE CPO_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                            CPO_OPERATOR_BINARY="$<TARGET_FILE:clusterpolicy-operator>"
-                           CPO_GPU_SIM_BINARY="$<TARGET_FILE:cpo-gpu-sim>")
+                           CPO_GPU_SIM_BINARY="$<TARGET_FILE:cpo-gpu-sim>"
+                           CPO_FAULT_PROXY_BINARY="${CPO_PLATFORM_DIR}/faultproxy/cpo-fault-proxy")
 
 # An end-to-end test: runs the operator binary (linked with the domain library
 # for the names and hashes the tests compare with).
@@ -23,3 +24,4 @@ cpo_operator_test(config_effect config_effect_test.cpp)
 target_link_libraries(config_effect PRIVATE cpo_gpu_sim)
 cpo_operator_test(operand_conflict operand_conflict_test.cpp)
 cpo_operator_test(metrics_security metrics_security_test.cpp)
+cpo_operator_test(api_faults api_faults_test.cpp)

@@ -61,10 +61,12 @@ struct ConfigEnvironment {
     reset();
     if (start_operator) start();
   }
+  // The operator's kubeconfig: the chart's identity, straight to the API server
+  // unless a test points it elsewhere (a proxy).
+  std::filesystem::path operator_kubeconfig = cluster.identity_kubeconfig("gpu-operator", "gpu-operator");
   void start(std::vector<std::string> extra_args = {}) {
     extra_args.insert(extra_args.begin(), "--rollout-deadline=10m");
-    op = std::make_unique<testing::OperatorProcess>(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"),
-                                                    kNs, extra_args);
+    op = std::make_unique<testing::OperatorProcess>(cluster, operator_kubeconfig, kNs, extra_args);
   }
   ~ConfigEnvironment() {
     if (op) op->stop();
