@@ -16,6 +16,10 @@ namespace cpo::clusterpolicy {
 namespace {
 
 constexpr const char* kReconcileKey = "cluster-policy";
+// How long events that come in bursts (nodes joining or relabelled, operand pods
+// rolling) are gathered before the ClusterPolicy is reconciled for them: a burst
+// costs a few reconciles, not one per event.
+constexpr std::chrono::milliseconds kEventBatch{1000};
 
 // Whether an update of a ClusterPolicy is more than a status write (ours, mostly):
 // those bring nothing to reconcile.
@@ -92,6 +96,7 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   // One worker: every event maps to the one key, which a queue never hands to two workers.
   c.controller = &manager.add_controller("clusterpolicy", [this](const std::string&) { return reconcile(); });
   auto enqueue = [queue = &c.controller->queue()] { queue->add(kReconcileKey); };
+  auto enqueue_batched = [queue = &c.controller->queue()] { queue->add_after(kReconcileKey, kEventBatch); };
   runtime::EventHandler any_change{[enqueue](const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { enqueue(); },
                                    [enqueue](const runtime::ObjectPtr&) { enqueue(); }};
@@ -111,7 +116,14 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
                         if (beyond_status(*before, *after)) enqueue();
                       },
                       any_change.on_delete});
-  c.daemonsets = watch(kube::resources::daemonsets, owned(options_.ns), any_change);
+  // An operand DaemonSet changed by someone is looked at at once (repair, conflicts);
+  // its status moving as pods roll is gathered.
+  c.daemonsets = watch(kube::resources::daemonsets, owned(options_.ns),
+                       {any_change.on_add,
+                        [enqueue, enqueue_batched](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
+                          beyond_status(*before, *after) ? enqueue() : enqueue_batched();
+                        },
+                        any_change.on_delete});
   c.serviceaccounts = watch(kube::resources::serviceaccounts, owned(options_.ns), any_change);
   c.clusterroles = watch(kube::resources::clusterroles, owned(""), any_change);
   c.clusterrolebindings = watch(kube::resources::clusterrolebindings, owned(""), any_change);
@@ -119,16 +131,18 @@ ClusterPolicyController::ClusterPolicyController(kube::Client& client, runtime::
   c.configmaps = watch(kube::resources::configmaps, {.ns = options_.ns}, any_change);
 
   // Nodes (shared with the node label controller, which labels them): a node
-  // matters here when it comes, goes, or changes what the plan reads of it.
+  // matters here when it comes, goes, or changes what the plan reads of it. Node
+  // events come in bursts (a rack joining, a label rolled out to the fleet): they
+  // are gathered.
   c.nodes = &watch_nodes(manager);
-  c.nodes->add_handler({[enqueue](const runtime::ObjectPtr&) { enqueue(); },
-                        [enqueue](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
+  c.nodes->add_handler({[enqueue_batched](const runtime::ObjectPtr&) { enqueue_batched(); },
+                        [enqueue_batched](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
                           if (affects_policy(labels_of(*before), labels_of(*after)) ||
                               capacity_changed(*before, *after)) {
-                            enqueue();
+                            enqueue_batched();
                           }
                         },
-                        [enqueue](const runtime::ObjectPtr&) { enqueue(); }});
+                        [enqueue_batched](const runtime::ObjectPtr&) { enqueue_batched(); }});
 }
 
 ClusterPolicyController::~ClusterPolicyController() = default;

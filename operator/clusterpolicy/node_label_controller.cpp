@@ -18,11 +18,14 @@ NodeLabelController::NodeLabelController(kube::Client& client, runtime::Manager&
   policies_ = &manager.add_informer(kube::resources::clusterpolicies);
 
   auto name_of = [](const runtime::ObjectPtr& node) { return (*node)["metadata"].value("name", ""); };
-  // A node is looked at when it comes and when its (kept) labels change;
-  // heartbeats and status updates do not cost a reconcile.
+  // A node is looked at when it comes and when a change of its (kept) labels
+  // calls for a label write; heartbeats, status updates and label changes that
+  // leave its deploy labels as they should be (a config selected, say) cost no
+  // reconcile.
   nodes_->add_handler({[queue, name_of](const runtime::ObjectPtr& node) { queue->add(name_of(node)); },
                        [queue, name_of](const runtime::ObjectPtr& old_node, const runtime::ObjectPtr& new_node) {
-                         if ((*old_node)["metadata"]["labels"] != (*new_node)["metadata"]["labels"]) {
+                         if ((*old_node)["metadata"]["labels"] != (*new_node)["metadata"]["labels"] &&
+                             !node_label_changes(labels_of(*new_node)).empty()) {
                            queue->add(name_of(new_node));
                          }
                        },
