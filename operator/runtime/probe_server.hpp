@@ -52,6 +52,11 @@ class ProbeServer {
   void start(const BindAddress& health, const BindAddress& metrics, const SecureMetrics* secure = nullptr);
   void stop();
 
+  // Serves `identity` to the secure listener's new TLS handshakes from now on;
+  // connections already open keep theirs. Safe from any thread. Throws
+  // std::runtime_error when OpenSSL refuses the pair (the previous one stays).
+  void use_tls_identity(const TlsIdentity& identity);
+
   // The bound ports (useful with port 0); 0 when disabled.
   unsigned short health_port() const;
   unsigned short metrics_port() const;
