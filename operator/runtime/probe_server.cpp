@@ -111,6 +111,7 @@ struct ProbeServer::Impl {
     }
     return context;
   }
+
   // Token and access reviews block on the API server: never on the serving thread.
   asio::thread_pool auth_pool{1};
 

@@ -31,7 +31,7 @@ class MetricsAuthorizer;
 
 // /metrics over HTTPS, answered only to a bearer token allowed to read it.
 struct SecureMetrics {
-  TlsIdentity identity;
+  TlsIdentity identity;  // served first; use_tls_identity replaces it
   MetricsAuthorizer* authorizer = nullptr;  // not owned; outlives the server
 };
 
