@@ -27,6 +27,7 @@ struct RunOptions {
   std::string metrics_address = ":8443";
   bool metrics_secure = true;
   std::string metrics_cert_dir;
+  std::chrono::seconds metrics_cert_reload_interval{10};
   std::string log_format = "text";
   std::string log_level = "info";
   // When the ClusterPolicy names none; $DEVICE_PLUGIN_IMAGE / $GFD_IMAGE beat the default.

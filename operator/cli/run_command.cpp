@@ -61,8 +61,12 @@ void add_run_command(CLI::App& command, RunOptions& o) {
            "serve /metrics over HTTPS, only to bearer tokens allowed `get` on /metrics (checked with TokenReview "
            "and SubjectAccessReview); =false serves plain HTTP without authentication, on a loopback address only");
   add_string(command, "--metrics-cert-dir", o.metrics_cert_dir,
-             "directory holding tls.crt and tls.key for /metrics; default: a self-signed certificate made at start",
+             "directory holding tls.crt and tls.key for /metrics, e.g. a mounted Secret; a rotated pair is "
+             "served to new connections within --metrics-cert-reload-interval, without a restart (an unusable "
+             "one is reported and the previous pair kept); default: a self-signed certificate made at start",
              "DIR");
+  add_duration(command, "--metrics-cert-reload-interval", o.metrics_cert_reload_interval,
+               "how often --metrics-cert-dir is checked for a rotated certificate");
   add_string(command, "--log-format", o.log_format, "text or json", "FORMAT");
   add_string(command, "--log-level", o.log_level, "trace, debug, info, warn, error", "LEVEL");
   add_string(command, "--device-plugin-image", o.device_plugin_image,
@@ -99,6 +103,9 @@ int run_command(const RunOptions& o) {
     if (o.rollout_deadline.count() <= 0) throw UsageError("--rollout-deadline must be longer than 0s");
     if (o.effect_grace.count() < 0) throw UsageError("--effect-grace-period cannot be negative");
     if (o.conflict_quiet.count() < 0) throw UsageError("--conflict-quiet-period cannot be negative");
+    if (o.metrics_cert_reload_interval.count() <= 0) {
+      throw UsageError("--metrics-cert-reload-interval must be longer than 0s");
+    }
     if (o.node_label_concurrency < 1 || o.node_label_concurrency > 256) {
       throw UsageError("--node-label-concurrency must be between 1 and 256, got " +
                        std::to_string(o.node_label_concurrency));
@@ -151,6 +158,7 @@ int run_command(const RunOptions& o) {
   manager_options.metrics_address = metrics;
   manager_options.metrics_secure = o.metrics_secure;
   manager_options.metrics_cert_dir = o.metrics_cert_dir;
+  manager_options.metrics_cert_reload_interval = o.metrics_cert_reload_interval;
   manager_options.graceful_shutdown = o.graceful_shutdown;
 
   runtime::KubeEventSink sink(*client);

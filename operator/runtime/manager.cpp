@@ -100,25 +100,30 @@ void Manager::start_probes() {
   const bool secure = options_.metrics_secure && !options_.metrics_address.disabled;
   if (!secure) {
     probes_.start(options_.health_address, options_.metrics_address);
-  } else {
-    SecureMetrics metrics{options_.metrics_cert_dir.empty() ? self_signed_identity("clusterpolicy-operator")
-                                                            : load_tls_identity(options_.metrics_cert_dir),
-                          nullptr};
-    authorizer_ = std::make_unique<MetricsAuthorizer>(client_);
-    metrics.authorizer = authorizer_.get();
-    probes_.start(options_.health_address, options_.metrics_address, &metrics);
-  }
-  if (!options_.health_address.disabled) spdlog::info("serving /healthz and /readyz on port {}", probes_.health_port());
-  if (options_.metrics_address.disabled) return;
-  if (!secure) {
-    spdlog::info("serving /metrics over plain HTTP on port {} (no authentication)", probes_.metrics_port());
+    if (!options_.health_address.disabled) spdlog::info("serving /healthz and /readyz on port {}", probes_.health_port());
+    if (!options_.metrics_address.disabled) {
+      spdlog::info("serving /metrics over plain HTTP on port {} (no authentication)", probes_.metrics_port());
+    }
     return;
   }
+  const std::string& dir = options_.metrics_cert_dir;
+  SecureMetrics metrics{dir.empty() ? self_signed_identity("clusterpolicy-operator") : load_tls_identity(dir), nullptr};
+  authorizer_ = std::make_unique<MetricsAuthorizer>(client_);
+  metrics.authorizer = authorizer_.get();
+  probes_.start(options_.health_address, options_.metrics_address, &metrics);
+  if (!dir.empty()) {
+    cert_watcher_ = std::make_unique<CertificateWatcher>(
+        dir, metrics.identity, options_.metrics_cert_reload_interval,
+        [this](const TlsIdentity& identity) { probes_.use_tls_identity(identity); });
+  }
+  if (!options_.health_address.disabled) spdlog::info("serving /healthz and /readyz on port {}", probes_.health_port());
+  const std::string certificate =
+      dir.empty() ? std::string("a self-signed certificate")
+                  : "the certificate of " + dir + " (" + describe_certificate(metrics.identity.certificate_pem) +
+                        "; read again every " + std::to_string(options_.metrics_cert_reload_interval.count()) + " ms)";
   spdlog::info("serving /metrics over HTTPS on port {} with {}; a bearer token allowed to get /metrics is required "
                "(TokenReview, SubjectAccessReview)",
-               probes_.metrics_port(),
-               options_.metrics_cert_dir.empty() ? std::string("a self-signed certificate")
-                                                 : "the certificate of " + options_.metrics_cert_dir);
+               probes_.metrics_port(), certificate);
 }
 
 int Manager::run(std::stop_token stop) {
@@ -224,6 +229,7 @@ int Manager::run(std::stop_token stop) {
     if (elector_->release()) spdlog::info("released the lease");
   }
   if (leader_gauge_) leader_gauge_->Set(0);
+  cert_watcher_.reset();
   probes_.stop();
   return exit_code;
 }

@@ -26,6 +26,7 @@
 #include "runtime/metrics.hpp"
 #include "runtime/metrics_auth.hpp"
 #include "runtime/probe_server.hpp"
+#include "runtime/tls_rotation.hpp"
 
 namespace cpo::runtime {
 
@@ -38,6 +39,8 @@ struct ManagerOptions {
   // the certificate of metrics_cert_dir (tls.crt, tls.key) or a self-signed one.
   bool metrics_secure = false;
   std::string metrics_cert_dir;
+  // How often metrics_cert_dir is read again for a rotated pair (tls_rotation.hpp).
+  std::chrono::milliseconds metrics_cert_reload_interval{std::chrono::seconds(10)};
   std::chrono::seconds graceful_shutdown{30};
   std::chrono::seconds cache_sync_timeout{120};
 };
@@ -71,7 +74,8 @@ class Manager {
   // on a thread must go before what it uses. Informer threads call handlers that
   // feed the controllers' work queues, so informers_ is declared after
   // controllers_ (stopped and destroyed first); the probe server's readiness check
-  // reads the informers, so probes_ comes after informers_.
+  // reads the informers, so probes_ comes after informers_; the certificate
+  // watcher hands probes_ new pairs, so it comes after probes_.
   kube::Client& client_;
   ManagerOptions options_;
   Metrics& metrics_;
@@ -79,6 +83,7 @@ class Manager {
   std::list<Informer> informers_;
   std::unique_ptr<MetricsAuthorizer> authorizer_;  // used by probes_' threads
   ProbeServer probes_;
+  std::unique_ptr<CertificateWatcher> cert_watcher_;  // installs into probes_
   std::unique_ptr<kube::Client> lease_client_;
   std::unique_ptr<LeaderElector> elector_;
   // leader_election_master_status{name}: only exported when leader election is on.

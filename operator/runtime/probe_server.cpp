@@ -88,9 +88,30 @@ struct ProbeServer::Impl {
   unsigned short metrics_port = 0;
   std::thread thread;
 
-  // The secure metrics listener's TLS context and who checks its requests.
-  std::unique_ptr<ssl::context> tls;
+  // The secure metrics listener's TLS context (replaced whole when the certificate
+  // rotates; each session holds the one it was accepted with) and who checks its requests.
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;
   MetricsAuthorizer* authorizer = nullptr;
+
+  std::shared_ptr<ssl::context> current_tls() {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
+
+  static std::shared_ptr<ssl::context> make_tls(const TlsIdentity& identity) {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    try {
+      context->use_certificate_chain(asio::buffer(identity.certificate_pem));
+      context->use_private_key(asio::buffer(identity.private_key_pem), ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("the metrics certificate or key cannot be used: ") + e.what());
+    }
+    return context;
+  }
+
   // Token and access reviews block on the API server: never on the serving thread.
   asio::thread_pool auth_pool{1};
 
@@ -161,9 +182,17 @@ struct ProbeServer::Impl {
   template <typename Stream>
   struct Session : std::enable_shared_from_this<Session<Stream>> {
     static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-    template <typename... Args>
-    Session(Impl& impl, Routes routes, Args&&... args) : impl(impl), stream(std::forward<Args>(args)...), routes(routes) {}
+    Session(Impl& impl, Routes routes, tcp::socket socket, std::shared_ptr<ssl::context> context = nullptr)
+        : impl(impl), tls_context(std::move(context)), stream(open(std::move(socket), tls_context.get())), routes(routes) {}
+    static Stream open(tcp::socket socket, ssl::context* context) {
+      if constexpr (kTls) {
+        return Stream(std::move(socket), *context);
+      } else {
+        return Stream(std::move(socket));
+      }
+    }
     Impl& impl;
+    std::shared_ptr<ssl::context> tls_context;  // outlives the stream that uses it
     Stream stream;
     Routes routes;
     beast::flat_buffer buffer;
@@ -222,7 +251,8 @@ struct ProbeServer::Impl {
     acceptor.async_accept([this, &acceptor, routes](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec && routes.secure) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, routes, std::move(socket), *tls)->start();
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, routes, std::move(socket), current_tls())
+            ->start();
       } else if (!ec) {
         std::make_shared<Session<beast::tcp_stream>>(*this, routes, std::move(socket))->start();
       }
@@ -274,15 +304,7 @@ void ProbeServer::start(const BindAddress& health, const BindAddress& metrics, c
   if (secure) {
     if (!secure->authorizer) throw std::invalid_argument("secure metrics need an authorizer");
     impl_->authorizer = secure->authorizer;
-    impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
-    impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-    try {
-      impl_->tls->use_certificate_chain(asio::buffer(secure->identity.certificate_pem));
-      impl_->tls->use_private_key(asio::buffer(secure->identity.private_key_pem), ssl::context::pem);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("the metrics certificate or key cannot be used: ") + e.what());
-    }
+    use_tls_identity(secure->identity);
   }
   if (same) {
     impl_->health_port = impl_->metrics_port = impl_->listen(health, {true, true, false}, "health probes and metrics");
@@ -308,6 +330,12 @@ void ProbeServer::stop() {
   impl_->auth_pool.join();
   impl_->acceptors.clear();
 }
+
+void ProbeServer::use_tls_identity(const TlsIdentity& identity) {
+  std::shared_ptr<ssl::context> context = Impl::make_tls(identity);
+  std::lock_guard lock(impl_->tls_mutex);
+  impl_->tls.swap(context);
+}  // the previous context goes with its last session
 
 unsigned short ProbeServer::health_port() const { return impl_->health_port; }
 unsigned short ProbeServer::metrics_port() const { return impl_->metrics_port; }

@@ -31,7 +31,7 @@ class MetricsAuthorizer;
 
 // /metrics over HTTPS, answered only to a bearer token allowed to read it.
 struct SecureMetrics {
-  TlsIdentity identity;
+  TlsIdentity identity;  // served first; use_tls_identity replaces it
   MetricsAuthorizer* authorizer = nullptr;  // not owned; outlives the server
 };
 
@@ -51,6 +51,11 @@ class ProbeServer {
   // access), on an address of its own.
   void start(const BindAddress& health, const BindAddress& metrics, const SecureMetrics* secure = nullptr);
   void stop();
+
+  // Serves `identity` to the secure listener's new TLS handshakes from now on;
+  // connections already open keep theirs. Safe from any thread. Throws
+  // std::runtime_error when OpenSSL refuses the pair (the previous one stays).
+  void use_tls_identity(const TlsIdentity& identity);
 
   // The bound ports (useful with port 0); 0 when disabled.
   unsigned short health_port() const;

@@ -51,7 +51,62 @@ void add_extension(X509* cert, int nid, const std::string& value) {
   X509_EXTENSION_free(ext);
 }
 
+Bio read_only_bio(const std::string& text) {
+  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+Cert first_certificate(const std::string& pem) {
+  Bio bio = read_only_bio(pem);
+  return Cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
+
+std::string openssl_reason() {
+  const unsigned long code = ERR_peek_last_error();
+  const char* reason = code ? ERR_reason_error_string(code) : nullptr;
+  ERR_clear_error();
+  return reason ? std::string(": ") + reason : std::string();
+}
+
+// What `write` prints, or "?" when it fails.
+std::string text_of(const std::function<int(BIO*)>& write) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio || write(bio.get()) != 1) {
+    ERR_clear_error();
+    return "?";
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
 }  // namespace
+
+std::optional<std::string> tls_identity_problem(const TlsIdentity& identity, const std::string& dir) {
+  Cert leaf = first_certificate(identity.certificate_pem);
+  if (!leaf) return dir + "/tls.crt holds no PEM certificate" + openssl_reason();
+  Bio key_bio = read_only_bio(identity.private_key_pem);
+  Key key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) return dir + "/tls.key holds no PEM private key" + openssl_reason();
+  if (X509_check_private_key(leaf.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return dir + "/tls.key is not the private key of the certificate in " + dir + "/tls.crt";
+  }
+  return std::nullopt;
+}
+
+std::string describe_certificate(const std::string& certificate_pem) {
+  Cert leaf = first_certificate(certificate_pem);
+  if (!leaf) {
+    ERR_clear_error();
+    return "";
+  }
+  const std::string subject = text_of([&](BIO* bio) {
+    return X509_NAME_print_ex(bio, X509_get_subject_name(leaf.get()), 0, XN_FLAG_RFC2253) >= 0 ? 1 : 0;
+  });
+  const std::string not_after =
+      text_of([&](BIO* bio) { return ASN1_TIME_print(bio, X509_get0_notAfter(leaf.get())); });
+  return "subject " + subject + ", valid until " + not_after;
+}
 
 TlsIdentity load_tls_identity(const std::string& dir) {
   TlsIdentity identity;

@@ -5,6 +5,7 @@
 // (Prometheus' `insecure_skip_verify`); the bearer token is what guards access.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace cpo::runtime {
@@ -17,6 +18,15 @@ struct TlsIdentity {
 
 // From DIR/tls.crt and DIR/tls.key. Throws std::runtime_error naming the file.
 TlsIdentity load_tls_identity(const std::string& dir);
+
+// Why `identity` cannot be served, naming the file at fault (`dir`/tls.crt or
+// `dir`/tls.key): no certificate in it, no private key in it, or a key that is not
+// the certificate's. std::nullopt when the pair is usable.
+std::optional<std::string> tls_identity_problem(const TlsIdentity& identity, const std::string& dir);
+
+// "subject CN=metrics, valid until Jan  1 00:00:00 2030 GMT" for the first
+// certificate of `certificate_pem`; "" when there is none.
+std::string describe_certificate(const std::string& certificate_pem);
 
 // A fresh P-256 key and a certificate for `common_name`, valid a year, for the
 // names localhost and 127.0.0.1 (and `common_name`).

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
 
 #include "support/config_environment.hpp"
 
@@ -48,6 +49,42 @@ std::string scraper_token(ConfigEnvironment& env) {
               "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cpo-test-metrics-reader}\n"
               "subjects:\n- {kind: ServiceAccount, name: metrics-scraper, namespace: " + kNs + "}\nEOF");
   return token_of(env, "metrics-scraper");
+}
+
+namespace fs = std::filesystem;
+
+// A CA of its own and a certificate for 127.0.0.1 it signs: in `dir`, NAME-ca.crt,
+// NAME.crt and NAME.key.
+void make_signed_pair(const fs::path& dir, const std::string& name) {
+  const std::string at = testing::shell_quote(dir.string()) + "/" + name;
+  const std::string ec = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 ";
+  auto ca = testing::run_command(ec + "-subj /CN=" + name + "-ca -keyout " + at + "-ca.key -out " + at + "-ca.crt 2>&1");
+  REQUIRE(ca.exit_code == 0);
+  auto leaf = testing::run_command(ec + "-subj /CN=metrics-" + name + " -addext subjectAltName=IP:127.0.0.1 " +
+                                   "-addext basicConstraints=critical,CA:FALSE -CA " + at + "-ca.crt -CAkey " + at +
+                                   "-ca.key -keyout " + at + ".key -out " + at + ".crt 2>&1");
+  REQUIRE(leaf.exit_code == 0);
+}
+
+// Puts a pair in `mounted` as the kubelet updates a Secret volume: the files go to
+// a new directory, the `..data` symlink is renamed over to point at it, and
+// tls.crt and tls.key are symlinks through `..data`.
+void publish(const fs::path& mounted, const std::string& version, const fs::path& certificate, const fs::path& key) {
+  const fs::path payload = mounted / ("..version-" + version);
+  fs::create_directory(payload);
+  fs::copy_file(certificate, payload / "tls.crt");
+  fs::copy_file(key, payload / "tls.key");
+  fs::create_directory_symlink(payload.filename(), mounted / "..data_tmp");
+  fs::rename(mounted / "..data_tmp", mounted / "..data");
+  for (const char* file : {"tls.crt", "tls.key"}) {
+    if (!fs::is_symlink(mounted / file)) fs::create_symlink(fs::path("..data") / file, mounted / file);
+  }
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++count;
+  return count;
 }
 
 }  // namespace
@@ -103,4 +140,49 @@ TEST_CASE("Metrics: a certificate from --metrics-cert-dir is served and verifies
   const std::string verify = "--cacert " + d + "/tls.crt";
   CHECK(testing::eventually([&] { return scrape(env.cluster, env.op->metrics_port(), scraper, verify).code == "200"; },
                             std::chrono::seconds(20)));
+}
+
+TEST_CASE("Metrics: a rotated --metrics-cert-dir pair is served within the reload interval, an unusable one is not",
+          "[security][metrics][integration]") {
+  ConfigEnvironment env(false);
+  const fs::path work = env.cluster.dir() / "metrics-rotation";
+  const fs::path mounted = work / "mounted";
+  fs::remove_all(work);
+  fs::create_directories(mounted);
+  make_signed_pair(work, "a");
+  make_signed_pair(work, "b");
+  publish(mounted, "1", work / "a.crt", work / "a.key");
+  env.start({"--metrics-cert-dir=" + mounted.string(), "--metrics-cert-reload-interval=1s"});
+  const std::string scraper = scraper_token(env);
+  INFO("operator log:\n" << env.op->log_tail());
+  auto verifies_with_ca = [&](const std::string& name) {
+    const std::string ca = "--cacert " + testing::shell_quote((work / (name + "-ca.crt")).string());
+    return scrape(env.cluster, env.op->metrics_port(), scraper, ca).code == "200";
+  };
+  auto log = [&] { return env.op->log_tail(1 << 20); };
+
+  REQUIRE(testing::eventually([&] { return verifies_with_ca("a"); }, std::chrono::seconds(20)));
+  CHECK_FALSE(verifies_with_ca("b"));
+
+  // Rotated to a pair of another CA: new connections get it within a few periods.
+  publish(mounted, "2", work / "b.crt", work / "b.key");
+  CHECK(testing::eventually([&] { return verifies_with_ca("b"); }, std::chrono::seconds(5)));
+  CHECK_FALSE(verifies_with_ca("a"));
+  CHECK(occurrences(log(), "metrics certificate reloaded from " + mounted.string() + ": subject CN=metrics-b") == 1);
+
+  // The certificate of B with the key of A: B stays in service, reported once.
+  publish(mounted, "3", work / "b.crt", work / "a.key");
+  const std::string warning = "metrics certificate not reloaded: " + mounted.string() +
+                              "/tls.key is not the private key of the certificate in " + mounted.string() + "/tls.crt";
+  CHECK(testing::eventually([&] { return occurrences(log(), warning) > 0; }, std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // three more polls of the same pair
+  CHECK(occurrences(log(), warning) == 1);
+  CHECK(occurrences(log(), "metrics certificate not reloaded") == 1);
+  CHECK(verifies_with_ca("b"));
+  CHECK_FALSE(verifies_with_ca("a"));
+
+  // A usable pair again is loaded.
+  publish(mounted, "4", work / "a.crt", work / "a.key");
+  CHECK(testing::eventually([&] { return verifies_with_ca("a"); }, std::chrono::seconds(5)));
+  CHECK(occurrences(log(), "metrics certificate reloaded from " + mounted.string() + ": subject CN=metrics-a") == 1);
 }
