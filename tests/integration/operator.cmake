@@ -26,3 +26,9 @@ cpo_operator_test(operand_conflict operand_conflict_test.cpp)
 cpo_operator_test(metrics_security metrics_security_test.cpp)
 cpo_operator_test(api_faults api_faults_test.cpp)
 cpo_operator_test(leader_failover leader_failover_test.cpp)
+# Every rule of the chart's RBAC is needed: the operator as a fresh ServiceAccount
+# holding all rules but one, judged by the API server's audit log and its behaviour.
+cpo_operator_test(rbac_needed rbac_needed_test.cpp)
+target_sources(rbac_needed PRIVATE support/rbac_identity.cpp support/rbac_operator_run.cpp)
+target_link_libraries(rbac_needed PRIVATE yaml-cpp)
+target_compile_definitions(rbac_needed PRIVATE CPO_REPO_DIR="${PROJECT_SOURCE_DIR}")
