@@ -34,7 +34,6 @@ json expected_namespace_rules() {
   return json::array({
       rule({""}, {"configmaps"}, {"get", "list", "watch", "create", "delete"}),
       rule({""}, {"serviceaccounts"}, kAllVerbs),
-      rule({""}, {"events"}, {"create", "patch"}),
       rule({"apps"}, {"daemonsets"}, kAllVerbs),
       rule({"coordination.k8s.io"}, {"leases"}, {"get", "create", "update"}),
   });
