@@ -26,6 +26,8 @@
 #include <thread>
 
 #include "bench_setup.hpp"
+#include "fleet.hpp"
+#include "process_figures.hpp"
 #include "kube/client.hpp"
 #include "realistic_node.hpp"
 #include "runtime/informer.hpp"
@@ -41,74 +43,6 @@ namespace {
 const std::string kNs = "gpu-operator";
 const std::string kDeployLabel = "nvidia.com/gpu.deploy.device-plugin";
 
-std::string node_name(int i) {
-  char name[32];
-  std::snprintf(name, sizeof name, "fleet-%05d", i);
-  return name;
-}
-
-// Runs work(i) for i in [0, count) on `threads` threads; returns the seconds it took.
-template <typename Work>
-double in_parallel(int count, int threads, Work work) {
-  std::atomic<int> next{0};
-  const auto t0 = Clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) work(i);
-    });
-  }
-  for (auto& t : pool) t.join();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-struct ProcessFigures {
-  double rss_mib = 0, peak_mib = 0, cpu_seconds = 0;
-  int threads = 0;
-};
-
-ProcessFigures figures_of(pid_t pid) {
-  ProcessFigures f;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    std::istringstream in(line);
-    std::string key;
-    double value = 0;
-    in >> key >> value;
-    if (key == "VmRSS:") f.rss_mib = value / 1024;
-    if (key == "VmHWM:") f.peak_mib = value / 1024;
-    if (key == "Threads:") f.threads = static_cast<int>(value);
-  }
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int index = 3; fields >> field; ++index) {  // field 3 is the state
-    if (index == 14) utime = std::stod(field);
-    if (index == 15) {
-      stime = std::stod(field);
-      break;
-    }
-  }
-  f.cpu_seconds = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  return f;
-}
-
-void create_fleet(kube::Client& client, int nodes, int concurrency) {
-  in_parallel(nodes, concurrency, [&](int i) {
-    const std::string name = node_name(i);
-    try {
-      client.create(kube::resources::nodes, {{"metadata", {{"name", name}, {"labels", bench::realistic_labels(name, i)}}}});
-      client.patch(kube::resources::nodes, {"", name, "status"}, kube::PatchType::Merge,
-                   {{"status", bench::realistic_status(i)}});
-    } catch (const kube::ApiError& e) {
-      if (!e.is_already_exists()) std::fprintf(stderr, "%s: %s\n", name.c_str(), e.what());
-    }
-  });
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,11 +55,11 @@ int main(int argc, char** argv) {
   bench::prepare_operator_namespace(cluster, admin, kNs);
 
   std::fprintf(stderr, "bench: creating %d GPU nodes\n", nodes);
-  create_fleet(admin, nodes, concurrency);
+  bench::create_fleet(admin, nodes, concurrency);
 
   // The floor: the same PATCHes from one plain client, `concurrency` in flight.
-  const double floor_seconds = nodes == 0 ? 0 : in_parallel(nodes, concurrency, [&](int i) {
-    admin.patch(kube::resources::nodes, {"", node_name(i), ""}, kube::PatchType::Merge,
+  const double floor_seconds = nodes == 0 ? 0 : bench::in_parallel(nodes, concurrency, [&](int i) {
+    admin.patch(kube::resources::nodes, {"", bench::node_name(i), ""}, kube::PatchType::Merge,
                 {{"metadata", {{"labels", {{"bench.clusterpolicy-operator.dev/floor", "true"}}}}}});
   });
 
@@ -177,7 +111,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));  // what settling costs counts as well
-  const ProcessFigures process = figures_of(op.pid());
+  const bench::ProcessFigures process = bench::figures_of(op.pid());
 
   std::lock_guard lock(mutex);
   const double labelled_all = labelled_at.empty() ? 0 : labelled_at.back();

@@ -4,7 +4,7 @@
 // metadata only with the label filter alone, and whole objects.
 //
 //   CPO_TEST_CLUSTER=DIR bench_node_cache [NODES]     (default 5000)
-// (scripts/bench-node-cache runs it on a fresh control plane without the
+// (scripts/bench node-cache runs it on a fresh control plane without the
 // simulated kubelet, whose heartbeats would rewrite every node's status.)
 #include <algorithm>
 #include <cstdio>

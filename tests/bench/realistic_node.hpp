@@ -3,6 +3,7 @@
 // (capacity, 30 images, node info), so caches and lists cost what they would.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,14 @@ inline nlohmann::json realistic_labels(const std::string& name, int i) {
   return labels;
 }
 
+// A UUID, as kubelets report it (a bare number would not do: KWOK's node stage
+// templates render it unquoted and it reads back as a number).
+inline std::string system_uuid(int i) {
+  char text[40];
+  std::snprintf(text, sizeof text, "4c4c4544-0000-1000-8000-%012d", i);
+  return text;
+}
+
 inline nlohmann::json realistic_status(int i) {
   nlohmann::json images = nlohmann::json::array();
   for (int k = 0; k < 30; ++k) {
@@ -34,7 +43,7 @@ inline nlohmann::json realistic_status(int i) {
   return {{"capacity", {{"cpu", "64"}, {"memory", "512Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
           {"allocatable", {{"cpu", "63"}, {"memory", "500Gi"}, {"pods", "110"}, {"nvidia.com/gpu", "8"}}},
           {"images", images},
-          {"nodeInfo", {{"machineID", std::string(32, 'f')}, {"systemUUID", std::to_string(i)}, {"bootID", "b"},
+          {"nodeInfo", {{"machineID", std::string(32, 'f')}, {"systemUUID", system_uuid(i)}, {"bootID", "b"},
                         {"kernelVersion", "6.1.0"}, {"osImage", "Debian GNU/Linux 12"},
                         {"containerRuntimeVersion", "containerd://1.7"}, {"kubeletVersion", "v1.37.2"},
                         {"kubeProxyVersion", "v1.37.2"}, {"operatingSystem", "linux"}, {"architecture", "amd64"}}}};
