@@ -25,4 +25,13 @@ inline void prepare_operator_namespace(const testing::TestCluster& cluster, kube
   testing::grant_chart_rbac(cluster, ns, "gpu-operator", "gpu-operator");
 }
 
+// The guide's ClusterPolicy: the minimal example, its device plugin on the ConfigMap
+// mps-config-all (which the caller creates) with mps-any by default.
+inline void apply_guide_policy(const testing::TestCluster& cluster) {
+  must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/examples/clusterpolicy-minimal.yaml"), "ClusterPolicy");
+  must(cluster.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge -p "
+                       "'{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'"),
+       "config");
+}
+
 }  // namespace cpo::bench

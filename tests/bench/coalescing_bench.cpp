@@ -93,10 +93,7 @@ int main(int argc, char** argv) {
                {"data", {{"mps-any", "version: v1\nsharing:\n  mps:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n"},
                          {"mps-two", "version: v1\nsharing:\n  mps:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 2\n"}}}},
               "bench");
-  bench::must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/examples/clusterpolicy-minimal.yaml"), "ClusterPolicy");
-  bench::must(cluster.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge -p "
-                              "'{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'"),
-              "config");
+  bench::apply_guide_policy(cluster);
 
   testing::OperatorProcess op(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"), kNs, {"--log-level=warn"});
   std::fprintf(stderr, "bench: waiting for the operator to converge\n");

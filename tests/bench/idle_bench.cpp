@@ -55,10 +55,7 @@ int main(int argc, char** argv) {
   bench::create_fleet(admin, nodes, 16);
   bench::must(cluster.kubectl("apply -n " + kNs + " -f " + std::string(CPO_SOURCE_DIR) + "/examples/mps-config-all.yaml"),
               "ConfigMap");
-  bench::must(cluster.kubectl("apply -f " + std::string(CPO_SOURCE_DIR) + "/examples/clusterpolicy-minimal.yaml"), "ClusterPolicy");
-  bench::must(cluster.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge -p "
-                              "'{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'"),
-              "config");
+  bench::apply_guide_policy(cluster);
   testing::OperatorProcess op(cluster, cluster.identity_kubeconfig("gpu-operator", "gpu-operator"), kNs, {"--log-level=warn"});
   std::optional<json> plugin;
   testing::eventually([&] {

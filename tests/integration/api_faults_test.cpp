@@ -28,22 +28,6 @@ std::string edit_and_wait(ConfigEnvironment& env, int first_replicas, int edits)
   return hash;
 }
 
-void require_converged(ConfigEnvironment& env, const std::string& hash) {
-  env.rollout_all();
-  INFO("operator log:\n" << env.op->log_tail());
-  CHECK(testing::eventually([&] {
-    const json status = env.config_status();
-    return status.value("state", "") == "current" && status.value("appliedHash", "") == hash;
-  }, std::chrono::seconds(60)));
-  CHECK(testing::eventually([&] { return env.condition("Ready").value("status", "") == "True"; },
-                            std::chrono::seconds(60)));
-  for (const auto& name : kConsumers) {
-    INFO(name);
-    CHECK(env.mounted_configmap(name) == clusterpolicy::snapshot_name("mps-config-all", hash));
-  }
-  CHECK(env.op->running());
-}
-
 }  // namespace
 
 TEST_CASE("API faults: through latency, 500s, 429s and dropped connections the config reaches every consumer",
@@ -60,7 +44,7 @@ TEST_CASE("API faults: through latency, 500s, 429s and dropped connections the c
   env.kubectl("patch clusterpolicies.nvidia.com/cluster-policy --type merge "
               "-p '{\"spec\": {\"devicePlugin\": {\"config\": {\"name\": \"mps-config-all\", \"default\": \"mps-any\"}}}}'");
   const std::string hash = edit_and_wait(env, 2, 4);
-  require_converged(env, hash);
+  env.require_converged(hash);
 
   const json stats = proxy.stats();
   INFO("proxy stats: " << stats.dump() << "\nproxy log:\n" << proxy.log_tail());
@@ -119,7 +103,7 @@ TEST_CASE("API faults: cut off while its watches expire, the operator lists agai
   const std::string hash = hash_of(missed);
   INFO("operator log:\n" << env.op->log_tail(12000));
   REQUIRE(testing::eventually([&] { return env.consumer_hash() == hash; }, std::chrono::seconds(60)));
-  require_converged(env, hash);
+  env.require_converged(hash);
   // It learnt of the expiry from the server (410 Gone) and listed again.
   CHECK_THAT(env.op->log_tail(200000), Catch::Contains("listing again"));
 }

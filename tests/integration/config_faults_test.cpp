@@ -117,18 +117,7 @@ TEST_CASE("Config: kube-apiserver killed five times under churn: the final confi
   const std::string hash = hash_of(last);
   INFO("operator log:\n" << env.op->log_tail());
   REQUIRE(testing::eventually([&] { return env.consumer_hash() == hash; }, std::chrono::seconds(60)));
-  env.rollout_all();
-  CHECK(testing::eventually([&] {
-    const json status = env.config_status();
-    return status.value("state", "") == "current" && status.value("appliedHash", "") == hash;
-  }, std::chrono::seconds(30)));
-  CHECK(testing::eventually([&] { return env.condition("Ready").value("status", "") == "True"; },
-                            std::chrono::seconds(30)));
-  for (const auto& name : kConsumers) {
-    INFO(name);
-    CHECK(env.mounted_configmap(name) == clusterpolicy::snapshot_name("mps-config-all", hash));
-  }
-  CHECK(env.op->running());
+  env.require_converged(hash);
 
   // Each DaemonSet changed at most once per config the user wrote (and once for the
   // last one), never twice for one; the writes stayed within what the edits and a

@@ -162,6 +162,23 @@ struct ConfigEnvironment {
     for (const auto& cm : list["items"]) names.push_back(cm["metadata"]["name"]);
     return names;
   }
+  // After faults: every consumer rolled out on the snapshot of `hash`, the config
+  // status current, Ready, and the operator still running.
+  void require_converged(const std::string& hash) {
+    rollout_all();
+    INFO("operator log:\n" << op->log_tail());
+    CHECK(testing::eventually([&] {
+      const json status = config_status();
+      return status.value("state", "") == "current" && status.value("appliedHash", "") == hash;
+    }, std::chrono::seconds(60)));
+    CHECK(testing::eventually([&] { return condition("Ready").value("status", "") == "True"; },
+                              std::chrono::seconds(60)));
+    for (const auto& name : kConsumers) {
+      INFO(name);
+      CHECK(mounted_configmap(name) == clusterpolicy::snapshot_name("mps-config-all", hash));
+    }
+    CHECK(op->running());
+  }
   bool has_event(const std::string& reason, const std::string& object) {
     auto events = cluster.kubectl("get events -A --field-selector reason=" + reason + ",involvedObject.name=" + object);
     return events.output.find(reason) != std::string::npos;
