@@ -204,7 +204,10 @@ inline std::string rules_block(const std::string& text) {
   while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) trimmed.pop_back();
   std::string out = "rules:";
   std::istringstream lines(trimmed);
-  for (std::string line; std::getline(lines, line);) out += "\n" + (line.empty() ? line : "  " + line);
+  for (std::string line; std::getline(lines, line);) {
+    out.append("\n");
+    if (!line.empty()) out.append("  ").append(line);
+  }
   return out + "\n";
 }
 
