@@ -19,17 +19,24 @@ namespace cpo::testing::audit {
 
 using json = nlohmann::json;
 
-// The completed requests (stage ResponseComplete) that `keep` accepts, in log order.
-inline std::vector<json> completed(const TestCluster& cluster, const std::function<bool(const json&)>& keep) {
+// The events of `stage` that `keep` accepts, in log order: ResponseComplete for
+// requests answered, ResponseStarted for long-running ones (watches) once opened.
+inline std::vector<json> at_stage(const TestCluster& cluster, const std::string& stage,
+                                  const std::function<bool(const json&)>& keep) {
   std::vector<json> out;
   std::ifstream in(cluster.dir() / "audit.log");
   std::string line;
   while (std::getline(in, line)) {
     json event = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!event.is_object() || event.value("stage", "") != "ResponseComplete") continue;
+    if (!event.is_object() || event.value("stage", "") != stage) continue;
     if (keep(event)) out.push_back(std::move(event));
   }
   return out;
+}
+
+// The completed requests that `keep` accepts, in log order.
+inline std::vector<json> completed(const TestCluster& cluster, const std::function<bool(const json&)>& keep) {
+  return at_stage(cluster, "ResponseComplete", keep);
 }
 
 inline std::string user_of(const json& event) { return event["user"].value("username", ""); }
