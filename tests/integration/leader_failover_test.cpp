@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include "support/audit_log.hpp"
@@ -31,14 +30,9 @@ std::filesystem::path standby_identity(ConfigEnvironment& env) {
                       " --clusterrole=clusterpolicy-operator-test --serviceaccount=" + subject);
   env.cluster.kubectl("-n " + kNs + " create rolebinding " + kStandbyAccount +
                       " --role=clusterpolicy-operator-test --serviceaccount=" + subject);
-  std::string token = env.kubectl("-n " + kNs + " create token " + kStandbyAccount + " --duration=1h").output;
-  token.erase(token.find_last_not_of(" \n") + 1);
-  const auto config = env.cluster.admin_config();
   const auto path = env.cluster.dir() / "kubeconfig-standby";
-  std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " << config.server
-                      << "\n    certificate-authority: " << (env.cluster.dir() / "pki" / "ca.crt").string()
-                      << "\nusers:\n- name: standby\n  user:\n    token: " << token
-                      << "\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: standby\ncurrent-context: c\n";
+  testing::write_token_kubeconfig(path, env.cluster.admin_config().server, env.cluster.dir() / "pki" / "ca.crt",
+                                  "standby", testing::bound_token(env.cluster, kNs, kStandbyAccount));
   return path;
 }
 

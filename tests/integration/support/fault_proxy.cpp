@@ -54,12 +54,7 @@ FaultProxy::~FaultProxy() {
 fs::path FaultProxy::identity_kubeconfig(const std::string& ns, const std::string& name) const {
   const std::string token = first_line(cluster_.dir() / ("token-" + ns + "-" + name));
   const fs::path path = dir_ / ("kubeconfig-" + ns + "-" + name);
-  std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: proxy\n  cluster:\n    server: " << address_
-                      << "\n    certificate-authority: " << (dir_ / "ca.crt").string()
-                      << "\nusers:\n- name: " << name << "\n  user:\n    token: " << token
-                      << "\ncontexts:\n- name: proxy\n  context:\n    cluster: proxy\n    user: " << name
-                      << "\n    namespace: " << ns << "\ncurrent-context: proxy\n";
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  write_token_kubeconfig(path, address_, dir_ / "ca.crt", name, token);
   return path;
 }
 

@@ -105,15 +105,6 @@ std::string AuditLog::summary() {
   return out.empty() ? "(no request of " + username_ + " in the audit log)\n" : out;
 }
 
-std::string bound_token(const TestCluster& cluster, const std::string& ns, const std::string& account) {
-  auto result = cluster.kubectl("-n " + ns + " create token " + account + " --duration=1h");
-  if (result.exit_code != 0) throw std::runtime_error("kubectl create token " + account + ": " + result.output);
-  std::string token = result.output;
-  token.erase(token.find_last_not_of(" \r\n") + 1);
-  token.erase(0, token.find_last_of('\n') + 1);  // a warning may precede it
-  return token;
-}
-
 ServiceAccountIdentity::ServiceAccountIdentity(const TestCluster& cluster, const std::string& ns,
                                                const json& cluster_rules, const json& role_rules)
     : admin_(cluster.admin_config()), ns_(ns) {
@@ -157,12 +148,7 @@ ServiceAccountIdentity::~ServiceAccountIdentity() {
 void ServiceAccountIdentity::write_kubeconfig(const TestCluster& cluster, const std::string& token) {
   const fs::path env = cluster.dir() / "env";
   kubeconfig_ = cluster.dir() / ("kubeconfig-" + name_);
-  std::ofstream(kubeconfig_) << "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n"
-                             << "    server: " << env_value(env, "APISERVER_URL") << "\n"
-                             << "    certificate-authority: " << env_value(env, "APISERVER_CA") << "\n"
-                             << "users:\n- name: " << username_ << "\n  user:\n    token: " << token << "\n"
-                             << "contexts:\n- name: local\n  context:\n    cluster: local\n    user: " << username_
-                             << "\ncurrent-context: local\n";
+  write_token_kubeconfig(kubeconfig_, env_value(env, "APISERVER_URL"), env_value(env, "APISERVER_CA"), username_, token);
 }
 
 // Whether the first verb of `rule` on its first resource (and name) is allowed now.

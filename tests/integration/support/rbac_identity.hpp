@@ -64,7 +64,5 @@ class ServiceAccountIdentity {
   std::filesystem::path kubeconfig_;
 };
 
-// A bound token of an existing ServiceAccount, from `kubectl create token`.
-std::string bound_token(const TestCluster& cluster, const std::string& ns, const std::string& account);
 
 }  // namespace cpo::testing::rbac

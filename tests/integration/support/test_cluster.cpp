@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -37,6 +38,24 @@ fs::path TestCluster::identity_kubeconfig(const std::string& ns, const std::stri
 kube::ClusterConfig TestCluster::admin_config() const { return kube::load_kubeconfig(admin_kubeconfig()); }
 
 fs::path TestCluster::script() const { return fs::path(CPO_SOURCE_DIR) / "tests" / "cluster" / "cluster"; }
+
+void write_token_kubeconfig(const fs::path& path, const std::string& server, const fs::path& ca,
+                            const std::string& user, const std::string& token) {
+  std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: " << server
+                      << "\n    certificate-authority: " << ca.string() << "\nusers:\n- name: " << user
+                      << "\n  user:\n    token: " << token << "\ncontexts:\n- name: local\n  context:\n"
+                      << "    cluster: local\n    user: " << user << "\ncurrent-context: local\n";
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+std::string bound_token(const TestCluster& cluster, const std::string& ns, const std::string& account) {
+  auto result = cluster.kubectl("-n " + ns + " create token " + account + " --duration=1h");
+  if (result.exit_code != 0) throw std::runtime_error("kubectl create token " + account + ": " + result.output);
+  std::string token = result.output;
+  token.erase(token.find_last_not_of(" \r\n") + 1);
+  token.erase(0, token.find_last_of('\n') + 1);  // a warning may precede it
+  return token;
+}
 
 std::string shell_quote(const std::string& word) {
   std::string out = "'";

@@ -43,6 +43,13 @@ class TestCluster {
 // GET http://127.0.0.1:PORT/PATH (probe and metrics endpoints). Throws kube::TransportError.
 kube::HttpResponse local_http_get(unsigned short port, const std::string& path);
 
+// A kubeconfig at `path` (mode 0600) for `user` with a bearer token, trusting `ca`.
+void write_token_kubeconfig(const std::filesystem::path& path, const std::string& server,
+                            const std::filesystem::path& ca, const std::string& user, const std::string& token);
+
+// A bound token of an existing ServiceAccount (`kubectl create token`, 1 h).
+std::string bound_token(const TestCluster& cluster, const std::string& ns, const std::string& account);
+
 // Runs a shell command, capturing its output.
 CommandResult run_command(const std::string& command);
 
