@@ -1,5 +1,6 @@
 // `clusterpolicy-operator run`: the controller process.
 #include <cstdlib>
+#include <malloc.h>
 #include <filesystem>
 #include <iostream>
 
@@ -35,6 +36,14 @@ std::string resolve_namespace(const std::string& flag) {
   }
   const char* env = std::getenv("OPERATOR_NAMESPACE");
   return env ? env : "";
+}
+
+// glibc gives threads that allocate at once arenas of their own (up to 8 per
+// core), and memory freed in one arena is not reused by another. The operator's
+// threads mostly wait on the network; two arenas are plenty and keep the resident
+// size what the caches hold. MALLOC_ARENA_MAX in the environment still wins.
+void limit_malloc_arenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 }
 
 }  // namespace
@@ -97,6 +106,7 @@ void add_run_command(CLI::App& command, RunOptions& o) {
 }
 
 int run_command(const RunOptions& o) {
+  limit_malloc_arenas();
   runtime::BindAddress health, metrics;
   runtime::LogFormat format;
   try {

@@ -31,13 +31,18 @@ class QueueMetrics final : public WorkQueueMetrics {
 
 }  // namespace
 
-Controller::Controller(std::string name, Reconciler reconciler, int workers, Metrics& metrics)
-    : name_(std::move(name)), reconciler_(std::move(reconciler)), workers_(std::max(1, workers)), metrics_(metrics) {
+Controller::Controller(std::string name, Reconciler reconciler, int workers, Metrics& metrics,
+                       std::chrono::milliseconds idle_exit)
+    : name_(std::move(name)),
+      reconciler_(std::move(reconciler)),
+      max_workers_(std::max(1, workers)),
+      idle_exit_(idle_exit),
+      metrics_(metrics) {
   WorkQueueOptions options;
   options.name = name_;
   options.metrics = std::make_shared<QueueMetrics>(metrics_, name_);
   queue_ = std::make_unique<WorkQueue>(std::move(options));
-  metrics_.max_concurrent_reconciles.Add({{"controller", name_}}).Set(workers_);
+  metrics_.max_concurrent_reconciles.Add({{"controller", name_}}).Set(max_workers_);
   metrics_.active_workers.Add({{"controller", name_}}).Set(0);
   for (const char* result : {"success", "error", "requeue_after"}) {
     metrics_.reconcile_total.Add({{"controller", name_}, {"result", result}});
@@ -48,17 +53,51 @@ Controller::Controller(std::string name, Reconciler reconciler, int workers, Met
 Controller::~Controller() { stop(std::chrono::seconds(0)); }
 
 void Controller::start() {
-  for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
+  std::lock_guard lock(workers_mutex_);
+  if (live_ > 0) return;
+  stopping_ = false;
+  spawn_locked(/*resident=*/true);
 }
 
 bool Controller::stop(std::chrono::nanoseconds timeout) {
   bool drained = queue_->shutdown_with_drain(timeout);
   queue_->shutdown();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+  std::list<Worker> workers;
+  {
+    std::lock_guard lock(workers_mutex_);
+    stopping_ = true;  // no worker starts another from now on
+    workers.splice(workers.end(), workers_);
   }
-  threads_.clear();
+  for (auto& w : workers) {
+    if (w.thread.joinable()) w.thread.join();
+  }
   return drained;
+}
+
+int Controller::live_workers() const {
+  std::lock_guard lock(workers_mutex_);
+  return live_;
+}
+
+void Controller::spawn_locked(bool resident) {
+  // Threads that left are joined here (they are done, so this does not wait).
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (!it->finished) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = workers_.erase(it);
+  }
+  auto& worker = workers_.emplace_back();
+  ++live_;
+  worker.thread = std::thread([this, &worker, resident] { work(worker, resident); });
+}
+
+void Controller::grow_if_queued() {
+  if (queue_->len() == 0) return;
+  std::lock_guard lock(workers_mutex_);
+  if (!stopping_ && live_ < max_workers_) spawn_locked(/*resident=*/false);
 }
 
 void Controller::update_gauges() {
@@ -67,11 +106,15 @@ void Controller::update_gauges() {
   metrics_.workqueue_unfinished_work_seconds.Add({{"name", name_}}).Set(queue_->unfinished_work().count());
 }
 
-void Controller::work() {
-  while (auto key = queue_->get()) {
+void Controller::work(Worker& self, bool resident) {
+  while (auto key = resident ? queue_->get() : queue_->get_for(idle_exit_)) {
+    grow_if_queued();
     process(*key);
     queue_->done(*key);
   }
+  std::lock_guard lock(workers_mutex_);
+  --live_;
+  self.finished = true;
 }
 
 void Controller::process(const std::string& key) {

@@ -1,4 +1,9 @@
-// A controller: a work queue of keys and N workers that reconcile them.
+// A controller: a work queue of keys and up to N workers that reconcile them.
+//
+// One worker always runs; more start while keys wait for a free worker (a worker
+// taking a key with others still queued starts one more, up to N) and leave after
+// `idle_exit` without a key. A controller with little to do costs one thread, a
+// burst gets N at once.
 //
 // The reconcile function is level-based: it receives a key and recomputes
 // everything from the caches. It returns what to do next: nothing, reconcile
@@ -8,11 +13,12 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "runtime/metrics.hpp"
 #include "runtime/workqueue.hpp"
@@ -39,7 +45,8 @@ using Reconciler = std::function<ReconcileResult(const std::string& key)>;
 
 class Controller {
  public:
-  Controller(std::string name, Reconciler reconciler, int workers, Metrics& metrics);
+  Controller(std::string name, Reconciler reconciler, int workers, Metrics& metrics,
+             std::chrono::milliseconds idle_exit = std::chrono::seconds(10));
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -52,19 +59,33 @@ class Controller {
   // Returns false when some were still running at the deadline.
   bool stop(std::chrono::nanoseconds timeout);
 
+  // Worker threads running now (1 to N once started).
+  int live_workers() const;
+
   // Refreshes the queue's "longest running" and "unfinished work" gauges.
   void update_gauges();
 
  private:
-  void work();
+  struct Worker {
+    std::thread thread;
+    bool finished = false;  // guarded by workers_mutex_
+  };
+  void spawn_locked(bool resident);
+  void grow_if_queued();
+  void work(Worker& self, bool resident);
   void process(const std::string& key);
 
   std::string name_;
   Reconciler reconciler_;
-  int workers_;
+  int max_workers_;
+  std::chrono::milliseconds idle_exit_;
   Metrics& metrics_;
   std::unique_ptr<WorkQueue> queue_;
-  std::vector<std::thread> threads_;
+
+  mutable std::mutex workers_mutex_;
+  std::list<Worker> workers_;  // stable addresses: each thread holds its own entry
+  int live_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace cpo::runtime

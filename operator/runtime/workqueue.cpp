@@ -79,18 +79,30 @@ void WorkQueue::promote_ready_locked() {
   }
 }
 
-std::optional<std::string> WorkQueue::get() {
+std::optional<std::string> WorkQueue::get() { return get_until(std::nullopt); }
+
+std::optional<std::string> WorkQueue::get_for(std::chrono::nanoseconds idle) {
+  return get_until(std::chrono::steady_clock::now() + idle);
+}
+
+std::optional<std::string> WorkQueue::get_until(std::optional<std::chrono::steady_clock::time_point> give_up) {
   std::unique_lock lock(mutex_);
   while (true) {
     if (state_ == State::ShutDown) return std::nullopt;
     promote_ready_locked();
     if (!queue_.empty()) break;
     if (state_ == State::Draining && processing_.empty()) return std::nullopt;
-    if (delayed_order_.empty()) {
+    std::chrono::nanoseconds wait = max_wait_;
+    if (!delayed_order_.empty()) wait = std::min<std::chrono::nanoseconds>(delayed_order_.begin()->first - clock_.now(), wait);
+    if (give_up) {
+      const auto left = *give_up - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds(0)) return std::nullopt;
+      wait = std::min<std::chrono::nanoseconds>(left, wait);
+    }
+    if (delayed_order_.empty() && !give_up) {
       ready_cv_.wait(lock);
     } else {
-      auto until_ready = delayed_order_.begin()->first - clock_.now();
-      ready_cv_.wait_for(lock, std::min<std::chrono::nanoseconds>(until_ready, max_wait_));
+      ready_cv_.wait_for(lock, wait);
     }
   }
   std::string key = std::move(queue_.front());

@@ -67,6 +67,9 @@ class WorkQueue {
   // Blocks until a key is ready. std::nullopt after shutdown(), and after
   // shutdown_with_drain() once nothing is queued or in progress.
   std::optional<std::string> get();
+  // As get(), but gives up after `idle` (real time) with no key ready: std::nullopt
+  // then too. For workers that leave when there is nothing to do.
+  std::optional<std::string> get_for(std::chrono::nanoseconds idle);
   // The worker finished `key` (whatever the outcome).
   void done(const std::string& key);
 
@@ -92,6 +95,7 @@ class WorkQueue {
  private:
   enum class State { Running, Draining, ShutDown };
   void add_locked(const std::string& key);
+  std::optional<std::string> get_until(std::optional<std::chrono::steady_clock::time_point> give_up);
   void promote_ready_locked();
   bool idle_locked() const { return queue_.empty() && processing_.empty(); }
 

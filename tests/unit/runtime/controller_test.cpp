@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -87,4 +89,87 @@ TEST_CASE("Done, requeue after a delay, and exceptions as failures", "[controlle
   CHECK(counter(metrics, "controller_runtime_reconcile_total{controller=\"test\",result=\"requeue_after\"}") == 1);
   CHECK(counter(metrics, "controller_runtime_reconcile_total{controller=\"test\",result=\"error\"}") == 1);
   CHECK(counter(metrics, "controller_runtime_reconcile_total{controller=\"test\",result=\"success\"}") == 1);
+}
+
+namespace {
+// Blocks every reconcile until release(); counts how many run at once.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = false;
+  int running = 0;
+  int most = 0;
+  int done = 0;
+  ReconcileResult pass() {
+    std::unique_lock lock(mutex);
+    most = std::max(most, ++running);
+    cv.wait(lock, [&] { return open; });
+    --running;
+    ++done;
+    return ReconcileResult::done();
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within = 3s) {
+  const auto deadline = Steady::now() + within;
+  while (!condition()) {
+    if (Steady::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("Workers start while keys wait, up to the maximum, and leave when idle", "[controller]") {
+  Metrics metrics;
+  Gate gate;
+  Controller controller("pool", [&](const std::string&) { return gate.pass(); }, 4, metrics, 200ms);
+  controller.start();
+  CHECK(controller.live_workers() == 1);  // nothing to do: one thread
+  for (int i = 0; i < 10; ++i) controller.queue().add("node-" + std::to_string(i));
+  // A burst gets every worker the controller may have, and never more.
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(gate.mutex);
+    return gate.running == 4;
+  }));
+  CHECK(controller.live_workers() == 4);
+  gate.release();
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(gate.mutex);
+    return gate.done == 10;
+  }));
+  {
+    std::lock_guard lock(gate.mutex);
+    CHECK(gate.most == 4);
+  }
+  // Idle again: back to the one resident worker, which still takes keys.
+  REQUIRE(eventually([&] { return controller.live_workers() == 1; }));
+  controller.queue().add("node-late");
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(gate.mutex);
+    return gate.done == 11;
+  }));
+  CHECK(controller.stop(1s));
+  CHECK(controller.live_workers() == 0);
+}
+
+TEST_CASE("One key at a time needs one worker however many are allowed", "[controller]") {
+  Metrics metrics;
+  std::atomic<int> calls{0};
+  Controller controller("steady", [&](const std::string&) {
+    ++calls;
+    return ReconcileResult::done();
+  }, 16, metrics, 200ms);
+  controller.start();
+  for (int i = 0; i < 20; ++i) {
+    controller.queue().add("node-" + std::to_string(i));
+    REQUIRE(eventually([&] { return calls.load() == i + 1; }));
+  }
+  CHECK(controller.live_workers() == 1);
+  controller.stop(1s);
 }

@@ -116,6 +116,21 @@ TEST_CASE("a blocked get wakes on add from another thread", "[workqueue]") {
   CHECK(got == "x");
 }
 
+TEST_CASE("get_for gives up after its idle time, and returns a key that comes sooner", "[workqueue]") {
+  WorkQueue queue;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(queue.get_for(50ms).has_value());
+  CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+  std::optional<std::string> got;
+  std::thread worker([&] { got = queue.get_for(5s); });
+  std::this_thread::sleep_for(20ms);
+  queue.add("x");
+  worker.join();
+  CHECK(got == "x");
+  queue.add_after("later", 30ms);  // a delayed key ready before the idle time ends
+  CHECK(queue.get_for(2s) == "later");
+}
+
 TEST_CASE("add_rate_limited waits as the limiter says and forget resets it", "[workqueue]") {
   FakeClock clock;
   auto queue = fake_clock_queue(clock);
