@@ -21,7 +21,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates \
-      nlohmann-json3-dev libyaml-cpp-dev libyaml-dev libssl-dev libboost-dev \
+      nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libyaml-dev libssl-dev libboost-dev \
       libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -38,9 +38,11 @@ runtime::InformerOptions node_cache_options() {
   runtime::InformerOptions options;
   options.transform = slim_node;
   options.transform_name = "clusterpolicy-operator/slim-node";
-  // Pages of 50: a page is decoded whole (every label, image and condition of
-  // each Node) before the transform slims it, so the page size bounds that peak.
-  options.page_size = 50;
+  // A Node, listed or watched, is decoded no further than what slim_node keeps
+  // (the labels are filtered after): ~600 bytes of each Node's ~13 KB of JSON.
+  options.fields = {"metadata.name", "metadata.resourceVersion", "metadata.labels", "status.capacity"};
+  // Pages of 100: a page's body and its parse are what a list holds at once.
+  options.page_size = 100;
   return options;
 }
 

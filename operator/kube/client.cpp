@@ -68,8 +68,11 @@ std::string_view content_type(PatchType type) {
   return "application/merge-patch+json";
 }
 
-WatchStream::WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout)
-    : body_(std::move(body)), idle_timeout_(idle_timeout) {}
+WatchStream::WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout,
+                         FieldMask object_fields)
+    : body_(std::move(body)),
+      idle_timeout_(idle_timeout),
+      framer_(WatchFramer::kDefaultMaxEventBytes, std::move(object_fields)) {}
 
 std::optional<WatchEvent> WatchStream::next() {
   while (ready_pos_ >= ready_.size()) {
@@ -98,9 +101,9 @@ void Client::add_auth(HttpRequest& request) {
   if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
 }
 
-nlohmann::json Client::call(const std::string& method, const std::string& target, const std::string& body,
-                            std::string_view content_type, std::string_view accept,
-                            std::optional<std::chrono::milliseconds> timeout) {
+HttpResponse Client::send(const std::string& method, const std::string& target, const std::string& body,
+                          std::string_view content_type, std::string_view accept,
+                          std::optional<std::chrono::milliseconds> timeout) {
   HttpRequest request;
   request.method = method;
   request.target = target;
@@ -110,9 +113,9 @@ nlohmann::json Client::call(const std::string& method, const std::string& target
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", std::string(content_type));
   add_auth(request);
 
-  HttpResponse response;
   for (int retries = 0;; ++retries) {
     const auto started = std::chrono::steady_clock::now();
+    HttpResponse response;
     try {
       response = transport_->send(request);
     } catch (const TransportError& e) {
@@ -124,11 +127,17 @@ nlohmann::json Client::call(const std::string& method, const std::string& target
       options_.observer(method, std::to_string(response.status), std::chrono::steady_clock::now() - started);
     }
     trace_request(method, target, "HTTP " + std::to_string(response.status), started);
-    if (response.status >= 200 && response.status <= 299) break;
+    if (response.status >= 200 && response.status <= 299) return response;
     if (!wait_as_asked(method, target, response.status, response.header("retry-after"), retries)) {
       throw error_from_response(response.status, response.body, response.header("retry-after"));
     }
   }
+}
+
+nlohmann::json Client::call(const std::string& method, const std::string& target, const std::string& body,
+                            std::string_view content_type, std::string_view accept,
+                            std::optional<std::chrono::milliseconds> timeout) {
+  const HttpResponse response = send(method, target, body, content_type, accept, timeout);
   if (response.body.empty()) return nlohmann::json::object();
   auto parsed = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
@@ -158,6 +167,18 @@ nlohmann::json Client::list(const Resource& resource, const std::string& ns, con
                             bool metadata_only) {
   std::string target = resource_path(resource, ObjectRef{ns, {}, {}}) + list_query(options, false);
   return call("GET", target, {}, {}, metadata_only ? kMetadataListAccept : kJson);
+}
+
+ListPage Client::list_page(const Resource& resource, const std::string& ns, const ListOptions& options,
+                           const FieldMask& item_fields, bool metadata_only) {
+  std::string target = resource_path(resource, ObjectRef{ns, {}, {}}) + list_query(options, false);
+  const HttpResponse response = send("GET", target, {}, {}, metadata_only ? kMetadataListAccept : kJson);
+  try {
+    return decode_list_page(response.body, item_fields);
+  } catch (const std::invalid_argument& e) {
+    throw TransportError("GET " + target + ": the server answered HTTP " + std::to_string(response.status) +
+                         " with a body that is not a list: " + e.what());
+  }
 }
 
 nlohmann::json Client::list_all(const Resource& resource, const std::string& ns, ListOptions options,
@@ -246,7 +267,8 @@ nlohmann::json Client::create_subresource(const Resource& resource, const Object
 }
 
 std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::string& ns,
-                                           const ListOptions& options, bool metadata_only) {
+                                           const ListOptions& options, bool metadata_only,
+                                           const FieldMask& object_fields) {
   HttpRequest request;
   request.method = "GET";
   request.target = resource_path(resource, ObjectRef{ns, {}, {}}) + list_query(options, true);
@@ -279,7 +301,7 @@ std::unique_ptr<WatchStream> Client::watch(const Resource& resource, const std::
   // resourceVersion loses nothing).
   auto idle = std::min<std::chrono::seconds>(std::chrono::seconds(options.timeout_seconds.value_or(300) + 60),
                                              WatchStream::kMaxWatchIdle);
-  return std::make_unique<WatchStream>(std::move(body), idle);
+  return std::make_unique<WatchStream>(std::move(body), idle, object_fields);
 }
 
 }  // namespace cpo::kube

@@ -17,6 +17,7 @@
 #include "kube/config.hpp"
 #include "kube/errors.hpp"
 #include "kube/http.hpp"
+#include "kube/list_page.hpp"
 #include "kube/resource.hpp"
 #include "kube/watch_event.hpp"
 
@@ -72,7 +73,9 @@ class WatchStream {
   // them, so a watch silent this long is dead even before its timeoutSeconds.
   static constexpr std::chrono::seconds kMaxWatchIdle{90};
 
-  WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout);
+  // `object_fields`: what to keep of each event's object (field_mask.hpp).
+  WatchStream(std::unique_ptr<BodyStream> body, std::chrono::milliseconds idle_timeout,
+              FieldMask object_fields = {});
   std::optional<WatchEvent> next();
   // Thread-safe: makes a blocked next() return std::nullopt.
   void cancel();
@@ -112,6 +115,10 @@ class Client {
   // One page (honours limit/continue). `ns` empty = all namespaces.
   nlohmann::json list(const Resource& resource, const std::string& ns, const ListOptions& options = {},
                       bool metadata_only = false);
+  // One page with only `item_fields` of each item: for large lists of which a few
+  // fields are read (list_page.hpp).
+  ListPage list_page(const Resource& resource, const std::string& ns, const ListOptions& options,
+                     const FieldMask& item_fields, bool metadata_only = false);
   // Every page, items concatenated; metadata.resourceVersion is that of the last page.
   nlohmann::json list_all(const Resource& resource, const std::string& ns, ListOptions options = {},
                           bool metadata_only = false);
@@ -138,12 +145,18 @@ class Client {
 
   // Starts a watch. Errors the server answers before streaming (403, 404, ...)
   // throw ApiError here; a too-old resourceVersion arrives as an ERROR event (410).
+  // `object_fields`: what to keep of each event's object (field_mask.hpp).
   std::unique_ptr<WatchStream> watch(const Resource& resource, const std::string& ns,
-                                     const ListOptions& options, bool metadata_only = false);
+                                     const ListOptions& options, bool metadata_only = false,
+                                     const FieldMask& object_fields = {});
 
   TransportStats transport_stats() const { return transport_->stats(); }
 
  private:
+  // A request retried as the server asks (429, Retry-After); returns a 2xx answer, throws otherwise.
+  HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
+                    std::string_view content_type, std::string_view accept = {},
+                    std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   nlohmann::json call(const std::string& method, const std::string& target, const std::string& body,
                       std::string_view content_type, std::string_view accept = {},
                       std::optional<std::chrono::milliseconds> timeout = std::nullopt);

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "kube/simdjson_decode.hpp"
+
 namespace cpo::kube {
 
 std::string_view to_string(WatchEventType type) {
@@ -15,26 +17,58 @@ std::string_view to_string(WatchEventType type) {
   return "ERROR";
 }
 
-WatchEvent parse_watch_event(std::string_view line) {
+namespace {
+
+WatchEventType event_type(std::string_view name) {
+  if (name == "ADDED") return WatchEventType::Added;
+  if (name == "MODIFIED") return WatchEventType::Modified;
+  if (name == "DELETED") return WatchEventType::Deleted;
+  if (name == "BOOKMARK") return WatchEventType::Bookmark;
+  if (name == "ERROR") return WatchEventType::Error;
+  throw std::runtime_error("unknown watch event type \"" + std::string(name) + "\"");
+}
+
+bool carries_object(WatchEventType type) {
+  return type == WatchEventType::Added || type == WatchEventType::Modified || type == WatchEventType::Deleted;
+}
+
+[[noreturn]] void malformed(std::string_view line) {
+  throw std::runtime_error("malformed watch event (" + std::to_string(line.size()) + " bytes): not a JSON object");
+}
+
+// For what simdjson refuses but JSON allows (an integer beyond 64 bits, say).
+WatchEvent parse_with_nlohmann(std::string_view line, const FieldMask& object_fields) {
   auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    throw std::runtime_error("malformed watch event (" + std::to_string(line.size()) +
-                             " bytes): not a JSON object");
-  }
+  if (doc.is_discarded() || !doc.is_object()) malformed(line);
   auto type = doc.find("type");
   auto object = doc.find("object");
   if (type == doc.end() || !type->is_string() || object == doc.end()) {
     throw std::runtime_error("malformed watch event: needs \"type\" and \"object\"");
   }
-  const auto& name = type->get_ref<const std::string&>();
   WatchEvent event;
-  if (name == "ADDED") event.type = WatchEventType::Added;
-  else if (name == "MODIFIED") event.type = WatchEventType::Modified;
-  else if (name == "DELETED") event.type = WatchEventType::Deleted;
-  else if (name == "BOOKMARK") event.type = WatchEventType::Bookmark;
-  else if (name == "ERROR") event.type = WatchEventType::Error;
-  else throw std::runtime_error("unknown watch event type \"" + name + "\"");
+  event.type = event_type(type->get_ref<const std::string&>());
   event.object = std::move(*object);
+  if (carries_object(event.type)) object_fields.prune(event.object);
+  return event;
+}
+
+}  // namespace
+
+WatchEvent parse_watch_event(std::string_view line, const FieldMask& object_fields) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS) {
+    return parse_with_nlohmann(line, object_fields);
+  }
+  if (!doc.is_object()) malformed(line);
+  std::string_view type;
+  simdjson::dom::element object;
+  if (doc["type"].get_string().get(type) != simdjson::SUCCESS || doc["object"].get(object) != simdjson::SUCCESS) {
+    throw std::runtime_error("malformed watch event: needs \"type\" and \"object\"");
+  }
+  WatchEvent event;
+  event.type = event_type(type);
+  event.object = detail::to_json(object, carries_object(event.type) ? object_fields : FieldMask{});
   return event;
 }
 
@@ -60,7 +94,7 @@ std::vector<WatchEvent> WatchFramer::feed(std::string_view bytes) {
     }
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") != std::string_view::npos) {
-      events.push_back(parse_watch_event(line));
+      events.push_back(parse_watch_event(line, object_fields_));
     }
     pending_.clear();
   }

@@ -10,9 +10,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "kube/field_mask.hpp"
 
 namespace cpo::kube {
 
@@ -25,17 +28,18 @@ struct WatchEvent {
   nlohmann::json object;  // the object; for Error, a Status
 };
 
-// Parses one line of a watch body. Throws std::runtime_error on malformed JSON or
-// an unknown event type, naming what was wrong.
-WatchEvent parse_watch_event(std::string_view line);
+// Parses one line of a watch body, keeping only `object_fields` of the object of an
+// ADDED, MODIFIED or DELETED event (bookmarks and errors come whole). Throws
+// std::runtime_error on malformed JSON or an unknown event type, naming what was wrong.
+WatchEvent parse_watch_event(std::string_view line, const FieldMask& object_fields = {});
 
 class WatchFramer {
  public:
   // An event larger than this is refused (a runaway stream must not exhaust memory).
   static constexpr std::size_t kDefaultMaxEventBytes = 128u << 20;
 
-  explicit WatchFramer(std::size_t max_event_bytes = kDefaultMaxEventBytes)
-      : max_event_bytes_(max_event_bytes) {}
+  explicit WatchFramer(std::size_t max_event_bytes = kDefaultMaxEventBytes, FieldMask object_fields = {})
+      : max_event_bytes_(max_event_bytes), object_fields_(std::move(object_fields)) {}
 
   // Appends bytes and returns every event completed by them, in order. Blank lines
   // are skipped. Throws std::runtime_error when an event exceeds the size limit or
@@ -47,6 +51,7 @@ class WatchFramer {
 
  private:
   std::size_t max_event_bytes_;
+  FieldMask object_fields_;
   std::string pending_;
 };
 

@@ -154,9 +154,9 @@ bool Informer::list_and_sync() {
   std::unordered_map<std::string, ObjectPtr> fresh;
   std::string rv;
   while (true) {
-    nlohmann::json page;
+    kube::ListPage page;
     try {
-      page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+      page = client_.list_page(resource_, options_.ns, list_options, options_.fields, options_.metadata_only);
     } catch (const kube::ApiError& e) {
       // The continue token expired (410) while paging, as it does when listing takes
       // longer than the server keeps old versions: listing again page by page would
@@ -166,18 +166,16 @@ bool Informer::list_and_sync() {
       fresh.clear();
       list_options.limit.reset();
       list_options.continue_token.clear();
-      page = client_.list(resource_, options_.ns, list_options, options_.metadata_only);
+      page = client_.list_page(resource_, options_.ns, list_options, options_.fields, options_.metadata_only);
     }
     if (stopping_) return false;
-    if (auto items = page.find("items"); items != page.end() && items->is_array()) {
-      for (auto& item : *items) {
-        ObjectPtr object = prepare(std::move(item));
-        fresh.emplace(object_key(*object), std::move(object));
-      }
+    for (auto& item : page.items) {
+      ObjectPtr object = prepare(std::move(item));
+      fresh.emplace(object_key(*object), std::move(object));
     }
-    const auto& meta = page["metadata"];
-    rv = meta.value("resourceVersion", "");
-    std::string next = meta.value("continue", "");
+    page.items.clear();
+    rv = std::move(page.resource_version);
+    std::string next = std::move(page.continue_token);
     if (next.empty()) break;
     list_options.continue_token = std::move(next);
   }
@@ -221,7 +219,7 @@ Informer::WatchOutcome Informer::watch_once() {
   watch_options.timeout_seconds = spread(rng);
   watch_options.resource_version = stats().resource_version;
 
-  auto watch = client_.watch(resource_, options_.ns, watch_options, options_.metadata_only);
+  auto watch = client_.watch(resource_, options_.ns, watch_options, options_.metadata_only, options_.fields);
   {
     std::lock_guard lock(mutex_);
     ++stats_.watches;

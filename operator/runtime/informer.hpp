@@ -53,6 +53,9 @@ struct InformerOptions {
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
   long page_size = 500;
+  // Only these fields of each object, listed or watched, are decoded
+  // (field_mask.hpp): the transform and the cache see no others. Default: all.
+  kube::FieldMask fields;
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
 };

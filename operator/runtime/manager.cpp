@@ -69,7 +69,7 @@ bool same_watch(const Informer& informer, const kube::Resource& resource, const 
          p.metadata_only == o.metadata_only && p.keep_managed_fields == o.keep_managed_fields && same_shape &&
          p.resync == o.resync &&
          p.min_watch_timeout == o.min_watch_timeout && p.max_watch_timeout == o.max_watch_timeout &&
-         p.page_size == o.page_size;
+         p.page_size == o.page_size && p.fields == o.fields;
 }
 }  // namespace
 

@@ -82,3 +82,44 @@ TEST_CASE("Malformed events are errors that say what is wrong", "[watch]") {
   CHECK_THROWS_WITH(framer.feed("{\"type\":\"SOMETHING\",\"object\":{}}\n"),
                     Catch::Contains("unknown watch event type \"SOMETHING\""));
 }
+
+TEST_CASE("A field mask keeps only its fields of the objects of ADDED, MODIFIED and DELETED events", "[watch]") {
+  WatchFramer framer(WatchFramer::kDefaultMaxEventBytes, FieldMask{"metadata.name", "data"});
+  const nlohmann::json object = {{"kind", "ConfigMap"},
+                                 {"metadata", {{"name", "a"}, {"uid", "u-1"}, {"resourceVersion", "7"}}},
+                                 {"data", {{"k", "v"}}}};
+  std::string lines;
+  for (const char* type : {"ADDED", "MODIFIED", "DELETED"}) {
+    lines += nlohmann::json{{"type", type}, {"object", object}}.dump() + "\n";
+  }
+  const auto events = framer.feed(lines);
+  REQUIRE(events.size() == 3);
+  for (const auto& event : events) {
+    CHECK(event.object == nlohmann::json{{"metadata", {{"name", "a"}}}, {"data", {{"k", "v"}}}});
+  }
+}
+
+TEST_CASE("Bookmarks and errors come whole whatever the mask", "[watch]") {
+  WatchFramer framer(WatchFramer::kDefaultMaxEventBytes, FieldMask{"metadata.name"});
+  const nlohmann::json bookmark = {{"kind", "ConfigMap"}, {"metadata", {{"resourceVersion", "12"}}}};
+  const nlohmann::json status = {{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old"}};
+  const auto events = framer.feed(nlohmann::json{{"type", "BOOKMARK"}, {"object", bookmark}}.dump() + "\n" +
+                                  nlohmann::json{{"type", "ERROR"}, {"object", status}}.dump() + "\n");
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].object == bookmark);
+  CHECK(events[1].type == WatchEventType::Error);
+  CHECK(events[1].object == status);
+}
+
+TEST_CASE("An event simdjson refuses but JSON allows decodes the same and is masked", "[watch]") {
+  // An integer beyond 64 bits: a double to nlohmann::json, an error to simdjson.
+  const std::string line =
+      R"({"type":"MODIFIED","object":{"metadata":{"name":"a"},"spec":{"n":123456789012345678901234567890}}})";
+  auto whole = parse_watch_event(line);
+  CHECK(whole.object["spec"]["n"].is_number_float());
+  auto masked = parse_watch_event(line, FieldMask{"metadata"});
+  CHECK(masked.type == WatchEventType::Modified);
+  CHECK(masked.object == nlohmann::json{{"metadata", {{"name", "a"}}}});
+  CHECK_THROWS_WITH(parse_watch_event(R"({"type":"ADDED"})"), Catch::Contains("needs \"type\" and \"object\""));
+  CHECK_THROWS_WITH(parse_watch_event(R"({"type":"RENAMED","object":{}})"), Catch::Contains("unknown watch event type"));
+}
