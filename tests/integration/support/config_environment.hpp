@@ -84,6 +84,16 @@ struct ConfigEnvironment {
              admin.list(kube::resources::configmaps, kNs,
                         kube::ListOptions{.label_selector = clusterpolicy::legacy::kSnapshotSourceLabel})["items"].empty();
     }, std::chrono::seconds(60)));
+    // The DaemonSets are gone; their pods go when the garbage collector gets to
+    // them, which after an API server restart (the fault tests) can take minutes.
+    // The next test's simulated device plugin must not see the last test's pods.
+    cluster.kubectl("-n " + kNs + " delete pods --all --wait=false");
+    REQUIRE(testing::eventually([&] {
+      for (const auto& pod : admin.list(kube::resources::pods, kNs)["items"]) {
+        if (!pod["metadata"].contains("deletionTimestamp")) return false;
+      }
+      return true;
+    }, std::chrono::seconds(30)));
   }
   testing::CommandResult kubectl(const std::string& args) {
     auto result = cluster.kubectl(args);
