@@ -1,7 +1,8 @@
 // The Node cache both controllers read: of each Node only its name, the labels
-// the operator reads (nvidia.com/*, NFD's NVIDIA PCI label) and the nvidia.com/*
+// the operator reads (kNodeLabelsRead in vocabulary.hpp) and the nvidia.com/*
 // entries of status.capacity (what the device plugin advertises), so it costs
-// bytes per node whatever the size of the Node objects. Registered through the
+// bytes per node whatever the size of the Node objects; lists and watch events
+// are decoded no further than that (a FieldMask). Registered through the
 // manager, it is one watch and one cache however many controllers use it.
 #pragma once
 

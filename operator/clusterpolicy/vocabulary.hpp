@@ -11,6 +11,7 @@
 // find_key), never written.
 #pragma once
 
+#include <array>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -86,6 +87,12 @@ inline constexpr const char* kGpuCountLabel = "nvidia.com/gpu.count";
 inline constexpr const char* kGpuReplicasLabel = "nvidia.com/gpu.replicas";
 inline constexpr const char* kGpuSharingStrategyLabel = "nvidia.com/gpu.sharing-strategy";
 inline constexpr const char* kGpuProductLabel = "nvidia.com/gpu.product";
+// Every Node label the operator reads: the Node cache keeps these and no others
+// (node_cache.cpp), so a label read anywhere must be listed here.
+inline constexpr std::array<const char*, 13> kNodeLabelsRead = {
+    kGpuPresentLabel,    kNfdNvidiaPciLabel, kDeployOperandsLabel, kDeployDevicePluginLabel, kDeployGfdLabel,
+    kMpsCapableLabel,    kComputeMajorLabel, kComputeMinorLabel,   kConfigNodeLabel,         kGpuCountLabel,
+    kGpuReplicasLabel,   kGpuSharingStrategyLabel, kGpuProductLabel};
 
 // ---- the ClusterPolicy status ---------------------------------------------------------
 
