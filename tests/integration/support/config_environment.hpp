@@ -89,7 +89,8 @@ struct ConfigEnvironment {
     // The next test's simulated device plugin must not see the last test's pods.
     cluster.kubectl("-n " + kNs + " delete pods --all --wait=false");
     REQUIRE(testing::eventually([&] {
-      for (const auto& pod : admin.list(kube::resources::pods, kNs)["items"]) {
+      const json pods = admin.list(kube::resources::pods, kNs);
+      for (const auto& pod : pods["items"]) {
         if (!pod["metadata"].contains("deletionTimestamp")) return false;
       }
       return true;
