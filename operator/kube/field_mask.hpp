@@ -19,7 +19,6 @@ class FieldMask {
   FieldMask() = default;
   FieldMask(std::initializer_list<std::string_view> paths);
 
-  bool keeps_all() const { return keeps_all_; }
   // The mask of a field's value, or nullptr when the field is dropped.
   const FieldMask* field(std::string_view key) const;
   // Drops from `value` whatever the mask does not keep.

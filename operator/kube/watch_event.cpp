@@ -68,7 +68,8 @@ WatchEvent parse_watch_event(std::string_view line, const FieldMask& object_fiel
   }
   WatchEvent event;
   event.type = event_type(type);
-  event.object = detail::to_json(object, carries_object(event.type) ? object_fields : FieldMask{});
+  static const FieldMask kWhole;  // bookmarks and errors: no copy of the mask per event
+  event.object = detail::to_json(object, carries_object(event.type) ? object_fields : kWhole);
   return event;
 }
 
